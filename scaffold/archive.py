@@ -1,0 +1,179 @@
+"""Archive readers that feed a NarBuilder: tar streams (plain or compressed), zip files, directories.
+
+Each reader gives the builder what nix keeps after unpacking: names as bytes, the owner-executable bit,
+symlink targets, directories. Everything else in the archive (times, owners, other mode bits) is dropped,
+as `builtins.fetchTarball` drops it.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import stat
+import tarfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from typing import BinaryIO
+
+from .errors import UserError
+from .nar import NarBuilder
+
+_MAGICS: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gz"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x28\xb5\x2f\xfd", "zst"),
+)
+
+_CORRUPT = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
+
+
+def sniff(head: bytes) -> str:
+    """The archive kind from its first bytes (at least 262), not from a file name that may lie."""
+    for magic, kind in _MAGICS:
+        if head.startswith(magic):
+            return kind
+    if len(head) >= 262 and head[257:262] == b"ustar":
+        return "tar"
+    if len(head) >= 512 and _looks_like_v7_tar(head[:512]):
+        return "tar"
+    return "unknown"
+
+
+def _looks_like_v7_tar(block: bytes) -> bool:
+    try:
+        stored = int(block[148:156].split(b"\0")[0].strip() or b"-1", 8)
+    except ValueError:
+        return False
+    return stored == sum(block[:148]) + 256 + sum(block[156:512])
+
+
+def split_path(name: bytes, what: str) -> tuple[bytes, ...]:
+    """Normalise an archive member path as unpacking does: `./a//b/` is `a/b`; refuse escapes."""
+    if name.startswith(b"/"):
+        raise UserError(f"{what} has an absolute member path {name.decode('utf-8', 'replace')!r}")
+    parts = tuple(p for p in name.split(b"/") if p and p != b".")
+    if b".." in parts:
+        raise UserError(f"{what} has a member path with '..': {name.decode('utf-8', 'replace')!r}")
+    return parts
+
+
+def _member_bytes(name: str) -> bytes:
+    return name.encode("utf-8", "surrogateescape")
+
+
+def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
+    """Read a tar stream (any compression Python knows) entry by entry, never seeking."""
+    try:
+        with tarfile.open(
+            fileobj=stream, mode="r|*", encoding="utf-8", errors="surrogateescape"
+        ) as tar:
+            for member in tar:
+                parts = split_path(_member_bytes(member.name), what)
+                if not parts:
+                    continue  # the archive's "./" itself
+                if member.isdir():
+                    builder.add_dir(parts)
+                elif member.isreg():
+                    reader = tar.extractfile(member)
+                    assert reader is not None
+                    builder.add_file(parts, member.size, bool(member.mode & 0o100), reader)
+                elif member.issym():
+                    builder.add_symlink(parts, _member_bytes(member.linkname))
+                elif member.islnk():
+                    builder.add_hardlink(parts, split_path(_member_bytes(member.linkname), what))
+                else:
+                    raise UserError(
+                        f"{what} has {member.name!r}, a device or fifo, which nix cannot store"
+                    )
+    except _CORRUPT as exc:
+        raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
+    """A zip's central directory is in no particular order, but it can be read at random: feed it in
+    NAR order, which sorting path tuples gives."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = []
+            for info in zf.infolist():
+                parts = split_path(_member_bytes(info.filename), what)
+                if parts:
+                    members.append((parts, info))
+            members.sort(key=lambda item: item[0])
+            for parts, info in members:
+                mode = info.external_attr >> 16
+                if info.is_dir() or stat.S_ISDIR(mode):
+                    builder.add_dir(parts)
+                elif stat.S_ISLNK(mode):
+                    builder.add_symlink(parts, zf.read(info))
+                else:
+                    with zf.open(info) as reader:
+                        builder.add_file(parts, info.file_size, bool(mode & 0o100), reader)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *_CORRUPT) as exc:
+        raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
+
+
+def feed_directory(builder: NarBuilder, root: str) -> None:
+    """Walk a directory in NAR order, like `nix-hash --type sha256 DIR`, one file open at a time."""
+    root_b = os.fsencode(root)
+
+    def walk(path: bytes, parts: tuple[bytes, ...]) -> None:
+        with os.scandir(path) as it:
+            entries = sorted(it, key=lambda e: e.name)
+        for entry in entries:
+            child = parts + (entry.name,)
+            st = entry.stat(follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                builder.add_symlink(child, os.readlink(entry.path))
+            elif stat.S_ISDIR(st.st_mode):
+                builder.add_dir(child)
+                walk(entry.path, child)
+            elif stat.S_ISREG(st.st_mode):
+                with open(entry.path, "rb") as reader:
+                    builder.add_file(child, st.st_size, bool(st.st_mode & stat.S_IXUSR), reader)
+            else:
+                shown = os.fsdecode(entry.path)
+                raise UserError(f"{shown} is a device, fifo or socket, which nix cannot store")
+
+    try:
+        walk(root_b, ())
+    except PermissionError as exc:
+        raise UserError(f"cannot read {exc.filename}: permission denied") from None
+
+
+Feeder = Callable[[NarBuilder], None]
+
+
+def tarball_feeder(path: str) -> Feeder:
+    """The right reader for the archive at `path`, chosen by its magic bytes."""
+    what = f"tarball {path}"
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    kind = sniff(head)
+    if kind == "zip":
+        return lambda builder: feed_zip(builder, path, what)
+    if kind == "zst":
+        raise UserError(f"{what} is zstd-compressed, which libnix cannot read yet; use .tar.gz/.xz/.bz2")
+    if kind == "unknown":
+        raise UserError(
+            f"{what} is not a supported archive (tar, tar.gz, tar.bz2, tar.xz or zip)"
+        )
+
+    def feed(builder: NarBuilder) -> None:
+        with open(path, "rb") as fh:
+            feed_tar_stream(builder, fh, what)
+
+    return feed
+

@@ -1,0 +1,91 @@
+"""The git side: find the repository, resolve tags and revisions, and stream `git archive` of a ref.
+
+The archive is made as a forge makes it: from the ref's tree, with the tree's `.gitattributes`
+(export-ignore, export-subst), and with the user's own config neutralised where it would change bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+from .errors import ExternalError, UserError
+
+# config that would make a local archive differ from the forge's
+_NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0002")
+
+
+@dataclass(frozen=True)
+class Ref:
+    repo: str  # the work tree's top level
+    name: str  # as git archive takes it: refs/tags/T or a revision
+    commit: str
+    label: str  # what the user named: the tag or the revision
+
+
+def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    try:
+        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True)
+    except FileNotFoundError:
+        raise ExternalError("git is not installed or not on PATH") from None
+    if check and proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ExternalError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}")
+    return proc
+
+
+def toplevel(path: str) -> str:
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such directory")
+    if not os.path.isdir(path):
+        raise UserError(f"{path} is not a directory")
+    proc = _git(path, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        raise UserError(f"{os.path.abspath(path)} is not inside a git repository")
+    return proc.stdout.decode().strip()
+
+
+def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref:
+    repo = toplevel(path)
+    if tag is not None:
+        name = f"refs/tags/{tag}"
+        proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
+        if proc.returncode != 0:
+            raise UserError(f"no tag {tag!r} in {repo} (git tag --list shows the tags)")
+        return Ref(repo, name, proc.stdout.decode().strip(), tag)
+    assert rev is not None
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    if proc.returncode != 0:
+        raise UserError(f"no commit {rev!r} in {repo}")
+    return Ref(repo, rev, proc.stdout.decode().strip(), rev)
+
+
+def tree_dirs(ref: Ref) -> set[bytes]:
+    """Every directory path in the ref's tree: reads trees only, so it costs milliseconds."""
+    out = _git(ref.repo, "ls-tree", "-r", "-d", "-z", "--name-only", ref.commit).stdout
+    return {p for p in out.split(b"\0") if p}
+
+
+@contextmanager
+def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
+    """`git archive --format=tar REF` as a pipe; git's failure surfaces when the stream ends."""
+    cmd = ["git", "-C", ref.repo, *_NEUTRAL, "archive", "--format=tar", ref.name]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
+    assert proc.stdout is not None and proc.stderr is not None
+    ok = False
+    try:
+        yield proc.stdout
+        ok = True
+    finally:
+        if not ok:
+            proc.kill()
+        proc.stdout.close()
+        err = proc.stderr.read().decode("utf-8", "replace").strip()
+        proc.stderr.close()
+        code = proc.wait()
+        if ok and code != 0:
+            raise ExternalError(f"git archive {ref.label} failed: {err.splitlines()[-1] if err else code}")

@@ -1,0 +1,126 @@
+"""`libnix hash`: the fetchTarball hash of a directory, a tarball, a URL or a git ref."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import urllib.parse
+from dataclasses import asdict, dataclass
+
+from . import archive, gitrepo
+from .download import Progress, download
+from .errors import HashMismatch, UserError
+from .nar import NarBuilder, NarStats, OrderViolation
+from .nixhash import Sha256, parse_sha256
+
+
+@dataclass(frozen=True)
+class HashOptions:
+    source: str | None = None
+    tag: str | None = None
+    rev: str | None = None
+    repo: str = "."
+    expect: str | None = None
+
+
+@dataclass(frozen=True)
+class HashResult:
+    source: str
+    kind: str  # directory, tarball, url, git
+    sha256: Sha256
+    stats: NarStats
+    commit: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        doc: dict[str, object] = {"source": self.source, "kind": self.kind, **self.sha256.as_dict()}
+        if self.commit:
+            doc["commit"] = self.commit
+        doc.update(asdict(self.stats))
+        return doc
+
+
+def run(opts: HashOptions, progress: Progress | None = None) -> HashResult:
+    expected = parse_sha256(opts.expect) if opts.expect else None  # bad input fails before any work
+    result = compute(opts, progress)
+    if expected is not None and expected != result.sha256:
+        raise HashMismatch(
+            f"hash mismatch for {result.source}: expected {expected.prefixed}, got {result.sha256.prefixed}"
+        )
+    return result
+
+
+def compute(opts: HashOptions, progress: Progress | None = None) -> HashResult:
+    if opts.tag is not None or opts.rev is not None:
+        if opts.source is not None:
+            raise UserError("give either SOURCE or --tag/--rev, not both")
+        return hash_git(gitrepo.resolve(opts.repo, tag=opts.tag, rev=opts.rev))
+    if opts.source is None:
+        raise UserError("nothing to hash: give a directory, tarball, URL, --tag or --rev")
+    src = opts.source
+    scheme = urllib.parse.urlsplit(src).scheme
+    if scheme == "file":
+        path = urllib.parse.unquote(urllib.parse.urlsplit(src).path)
+        return _relabel(hash_tarball(path), src, "url")
+    if scheme in ("http", "https"):
+        return hash_url(src, progress)
+    if "://" in src:
+        raise UserError(f"unsupported URL scheme in {src!r} (http, https and file are)")
+    if os.path.isdir(src):
+        return hash_directory(src)
+    if os.path.exists(src):
+        return hash_tarball(src)
+    raise UserError(f"{src}: no such file or directory")
+
+
+def _relabel(result: HashResult, source: str, kind: str) -> HashResult:
+    return HashResult(source, kind, result.sha256, result.stats, result.commit)
+
+
+def hash_directory(path: str) -> HashResult:
+    builder = NarBuilder(strip_top=False)
+    archive.feed_directory(builder, path)
+    digest, stats = builder.finish()
+    return HashResult(path, "directory", Sha256(digest), stats)
+
+
+def _hash_feeder(feed: archive.Feeder, *, strip_top: bool, **kw: object) -> tuple[Sha256, NarStats]:
+    """Stream first; an archive whose order breaks streaming is read again holding every file."""
+    try:
+        builder = NarBuilder(strip_top=strip_top, **kw)  # type: ignore[arg-type]
+        feed(builder)
+    except OrderViolation:
+        builder = NarBuilder(strip_top=strip_top, eager=False)
+        feed(builder)
+    digest, stats = builder.finish()
+    return Sha256(digest), stats
+
+
+def hash_tarball(path: str) -> HashResult:
+    if os.path.isdir(path):
+        raise UserError(f"{path} is a directory, not a tarball")
+    if not os.path.exists(path):
+        raise UserError(f"{path}: no such file")
+    sha, stats = _hash_feeder(archive.tarball_feeder(path), strip_top=True)
+    return HashResult(path, "tarball", sha, stats)
+
+
+def hash_url(url: str, progress: Progress | None = None) -> HashResult:
+    with tempfile.NamedTemporaryFile(prefix="libnix-download-") as tmp:
+        download(url, tmp, progress)
+        tmp.flush()
+        result = hash_tarball(tmp.name)
+    return _relabel(result, url, "url")
+
+
+def hash_git(ref: gitrepo.Ref) -> HashResult:
+    dirs = gitrepo.tree_dirs(ref)
+
+    def is_dir(parent: bytes, name: bytes) -> bool:
+        return (parent + b"/" + name if parent else name) in dirs
+
+    def feed(builder: NarBuilder) -> None:
+        with gitrepo.archive_stream(ref) as stream:
+            archive.feed_tar_stream(builder, stream, f"git archive of {ref.label}")
+
+    sha, stats = _hash_feeder(feed, strip_top=False, is_dir=is_dir)
+    return HashResult(ref.label, "git", sha, stats, ref.commit)
