@@ -7,17 +7,20 @@ as `builtins.fetchTarball` drops it.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import lzma
 import os
 import stat
-import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable
 from typing import BinaryIO
 
 from .errors import UserError
-from .nar import NarBuilder
+from .nar import CHUNK, NarBuilder
+from .tarstream import FILE_TYPES, iter_tar
 
 _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gz"),
@@ -28,7 +31,7 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x28\xb5\x2f\xfd", "zst"),
 )
 
-_CORRUPT = (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
+_CORRUPT = (EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
 
 
 def sniff(head: bytes) -> str:
@@ -61,34 +64,40 @@ def split_path(name: bytes, what: str) -> tuple[bytes, ...]:
     return parts
 
 
-def _member_bytes(name: str) -> bytes:
-    return name.encode("utf-8", "surrogateescape")
+def _decompressed(stream: BinaryIO) -> BinaryIO:
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+    kind = sniff(buffered.peek(6)[:6])
+    if kind == "gz":
+        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(buffered)  # type: ignore[return-value]
+    if kind == "xz":
+        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+    return buffered  # type: ignore[return-value]
 
 
 def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
-    """Read a tar stream (any compression Python knows) entry by entry, never seeking."""
+    """Read a tar stream (plain, gzip, bzip2 or xz) entry by entry, never seeking."""
     try:
-        with tarfile.open(
-            fileobj=stream, mode="r|*", encoding="utf-8", errors="surrogateescape"
-        ) as tar:
-            for member in tar:
-                parts = split_path(_member_bytes(member.name), what)
-                if not parts:
-                    continue  # the archive's "./" itself
-                if member.isdir():
-                    builder.add_dir(parts)
-                elif member.isreg():
-                    reader = tar.extractfile(member)
-                    assert reader is not None
-                    builder.add_file(parts, member.size, bool(member.mode & 0o100), reader)
-                elif member.issym():
-                    builder.add_symlink(parts, _member_bytes(member.linkname))
-                elif member.islnk():
-                    builder.add_hardlink(parts, split_path(_member_bytes(member.linkname), what))
-                else:
-                    raise UserError(
-                        f"{what} has {member.name!r}, a device or fifo, which nix cannot store"
-                    )
+        for member, body in iter_tar(_decompressed(stream).read):
+            parts = split_path(member.name, what)
+            if not parts:
+                continue  # the archive's "./" itself
+            kind = member.kind
+            if kind in FILE_TYPES:
+                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)  # type: ignore[arg-type]
+            elif kind in (b"5", b"D"):
+                builder.add_dir(parts)
+            elif kind == b"2":
+                builder.add_symlink(parts, member.linkname)
+            elif kind == b"1":
+                builder.add_hardlink(parts, split_path(member.linkname, what))
+            elif kind == b"V":
+                continue  # a volume label
+            else:
+                shown = member.name.decode("utf-8", "replace")
+                what_kind = "a device or fifo" if kind in (b"3", b"4", b"6") else f"tar type {kind!r}"
+                raise UserError(f"{what} has {shown!r}, {what_kind}, which nix cannot store")
     except _CORRUPT as exc:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
@@ -105,7 +114,7 @@ def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
         with zipfile.ZipFile(path) as zf:
             members = []
             for info in zf.infolist():
-                parts = split_path(_member_bytes(info.filename), what)
+                parts = split_path(info.filename.encode("utf-8", "surrogateescape"), what)
                 if parts:
                     members.append((parts, info))
             members.sort(key=lambda item: item[0])
@@ -130,7 +139,7 @@ def feed_directory(builder: NarBuilder, root: str) -> None:
         with os.scandir(path) as it:
             entries = sorted(it, key=lambda e: e.name)
         for entry in entries:
-            child = parts + (entry.name,)
+            child = (*parts, entry.name)
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
                 builder.add_symlink(child, os.readlink(entry.path))
@@ -167,13 +176,10 @@ def tarball_feeder(path: str) -> Feeder:
     if kind == "zst":
         raise UserError(f"{what} is zstd-compressed, which libnix cannot read yet; use .tar.gz/.xz/.bz2")
     if kind == "unknown":
-        raise UserError(
-            f"{what} is not a supported archive (tar, tar.gz, tar.bz2, tar.xz or zip)"
-        )
+        raise UserError(f"{what} is not a supported archive (tar, tar.gz, tar.bz2, tar.xz or zip)")
 
     def feed(builder: NarBuilder) -> None:
         with open(path, "rb") as fh:
             feed_tar_stream(builder, fh, what)
 
     return feed
-

@@ -51,9 +51,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
 
     bar = Bar("downloading")
     try:
-        result = run(
-            HashOptions(args.source, args.tag, args.rev, args.repo, args.expect), progress=bar
-        )
+        result = run(HashOptions(args.source, args.tag, args.rev, args.repo, args.expect), progress=bar)
     finally:
         bar.close()
     if args.json:

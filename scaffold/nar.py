@@ -52,7 +52,7 @@ class _Spool:
     """One append-only store for early files: memory first, a temporary file past SPOOL_MEMORY."""
 
     def __init__(self) -> None:
-        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)
+        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed in close())
         self._end = 0
 
     def put(self, reader: BinaryIO, size: int) -> int:
@@ -215,7 +215,7 @@ class NarBuilder:
             )
         last = self._last
         k = 0
-        for a, b in zip(last, parts):
+        for a, b in zip(last, parts, strict=False):
             if a != b:
                 break
             k += 1
@@ -292,9 +292,7 @@ class NarBuilder:
         if len(tops) != 1:
             names = ", ".join(sorted(n.decode("utf-8", "replace") for n in tops)[:5])
             what = "nothing" if not tops else f"{len(tops)} top-level entries ({names})"
-            raise UserError(
-                f"tarball holds {what}; builtins.fetchTarball needs exactly one top-level entry"
-            )
+            raise UserError(f"tarball holds {what}; builtins.fetchTarball needs exactly one top-level entry")
 
     # -- emission -----------------------------------------------------------------------------------------
 

@@ -1,0 +1,158 @@
+"""Shared fixtures. The referee for every hash is the real nix (Debian's nix-bin); the forge is a real
+HTTP server on 127.0.0.1. In CI `LIBNIX_REQUIRE_NIX=1` turns a missing nix into a failure, not a skip."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+def _need(tool: str) -> str:
+    path = shutil.which(tool)
+    if path:
+        return path
+    if os.environ.get("LIBNIX_REQUIRE_NIX") == "1":
+        pytest.fail(f"{tool} is required (LIBNIX_REQUIRE_NIX=1): apt-get install -y nix-bin")
+    pytest.skip(f"{tool} not installed (apt-get install nix-bin)")
+
+
+# libarchive inside nix converts member names through the locale: give it UTF-8
+NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
+
+
+class Nix:
+    """The real nix tools, as a referee."""
+
+    def hash_dir(self, path: Path) -> str:
+        _need("nix-hash")
+        out = subprocess.run(
+            ["nix-hash", "--type", "sha256", "--base32", str(path)],
+            check=True,
+            capture_output=True,
+            env=NIX_ENV,
+        )
+        return out.stdout.decode().strip()
+
+    def prefetch_unpack(self, tarball: Path) -> str:
+        _need("nix-prefetch-url")
+        out = subprocess.run(
+            ["nix-prefetch-url", "--unpack", f"file://{tarball}"], capture_output=True, text=True, env=NIX_ENV
+        )
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    def fetch_tarball(self, url: str, sha256: str) -> subprocess.CompletedProcess[str]:
+        """`builtins.fetchTarball` itself: it succeeds only when our hash is the one nix computes."""
+        _need("nix-instantiate")
+        expr = f'builtins.fetchTarball {{ url = "{url}"; sha256 = "{sha256}"; }}'
+        return subprocess.run(
+            ["nix-instantiate", "--eval", "--expr", expr], capture_output=True, text=True, env=NIX_ENV
+        )
+
+    def parse(self, path: Path) -> subprocess.CompletedProcess[str]:
+        _need("nix-instantiate")
+        return subprocess.run(["nix-instantiate", "--parse", str(path)], capture_output=True, text=True)
+
+    def to_base32(self, base16: str) -> str:
+        _need("nix-hash")
+        out = subprocess.run(
+            ["nix-hash", "--type", "sha256", "--to-base32", base16],
+            check=True,
+            capture_output=True,
+            env=NIX_ENV,
+        )
+        return out.stdout.decode().strip()
+
+
+@pytest.fixture(scope="session")
+def nix() -> Nix:
+    return Nix()
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    full_env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "Test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
+        "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
+        **(env or {}),
+    }
+    out = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=full_env)
+    return out.stdout.decode().strip()
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path):
+    """A fresh git repository; returns its path."""
+    counter = iter(range(1000))
+
+    def make(name: str | None = None) -> Path:
+        path = tmp_path / (name or f"repo{next(counter)}")
+        path.mkdir()
+        git(path, "init", "-q", "-b", "main")
+        git(path, "config", "core.symlinks", "true")
+        return path
+
+    return make
+
+
+def commit_all(repo: Path, message: str = "commit") -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
+    return git(repo, "rev-parse", "HEAD")
+
+
+def forge_tarball(repo: Path, ref: str, dest: Path, prefix: str = "project-1.0/") -> Path:
+    """The tarball a forge serves for a ref: `git archive` with one top-level directory."""
+    with open(dest, "wb") as fh:
+        subprocess.run(
+            ["git", "archive", "--format=tar.gz", f"--prefix={prefix}", ref], cwd=repo, check=True, stdout=fh
+        )
+    return dest
+
+
+def libnix(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
+    """Run the installed command as a user does: a separate process, its exit code and both streams."""
+    return subprocess.run(
+        [sys.executable, "-m", "scaffold", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+    )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on 127.0.0.1 (fresh port) serving a directory: (base URL, directory)."""
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", root
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,327 @@
+"""`libnix hash` must agree with nix byte for byte. Every case builds a real tree, tarball or git repo and
+asks nix itself (`nix-hash`, `nix-prefetch-url --unpack`, `builtins.fetchTarball`) for the answer."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import shutil
+import tarfile
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import commit_all, forge_tarball, git, libnix
+
+from scaffold.hash import HashOptions, compute
+
+Builder = Callable[[Path], None]
+
+
+def _write(path: Path, data: bytes | str = b"x", mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    path.chmod(mode)
+
+
+def exec_bits(root: Path) -> None:
+    _write(root / "run.sh", "#!/bin/sh\necho hi\n", 0o755)
+    _write(root / "data.txt", "plain\n", 0o644)
+    _write(root / "group-exec-only", "g\n", 0o654)  # only the owner bit counts in a NAR
+
+
+def symlinks(root: Path) -> None:
+    _write(root / "target.txt", "t\n")
+    (root / "dir").mkdir()
+    _write(root / "dir" / "inner", "i\n")
+    (root / "to-file").symlink_to("target.txt")
+    (root / "to-dir").symlink_to("dir")
+    (root / "dangling").symlink_to("does/not/exist")
+    (root / "absolute").symlink_to("/etc/hostname")
+
+
+def empty_file(root: Path) -> None:
+    _write(root / "empty", b"")
+    _write(root / "seven", b"1234567")  # padding to 8
+    _write(root / "eight", b"12345678")
+
+
+def deep(root: Path) -> None:
+    path = root
+    for i in range(40):
+        path = path / f"d{i}"
+    _write(path / "leaf", "deep\n")
+
+
+def names(root: Path) -> None:
+    # byte-wise order differs from case-insensitive and from UTF-16 order (U+E000 vs U+1D538)
+    for name in [
+        "Zebra",
+        "apple",
+        "B",
+        "_under",
+        "-dash",
+        ".hidden",
+        "a.b.c",
+        "mañana",
+        "日本語",
+        "\ue000",
+        "\U0001d538",
+        "x y",
+        "a+b",
+    ]:
+        _write(root / name, name)
+
+
+def git_order_clash(root: Path) -> None:
+    # git sorts the directory `foo` as `foo/`: after `foo.txt` and `foo-bar`; NAR sorts it before
+    _write(root / "foo.txt", "1")
+    _write(root / "foo-bar", "2")
+    _write(root / "foo" / "x", "3")
+    _write(root / "foo" / "y.rs", "4")
+    _write(root / "foo!" / "z", "5")
+    _write(root / "crates" / "my-core" / "src" / "lib.rs", "6")
+    _write(root / "crates" / "my" / "lib.rs", "7")
+    _write(root / "crates" / "my.rs", "8")
+
+
+def long_paths(root: Path) -> None:
+    long_dir = "/".join(["a-rather-long-directory-name-" + str(i) for i in range(6)])
+    _write(root / long_dir / ("file-" + "n" * 150 + ".txt"), "long\n")
+    _write(root / ("x" * 200), "wide\n")
+
+
+def large_file(root: Path) -> None:
+    rng = random.Random(7)
+    _write(root / "big.bin", rng.randbytes(9 * 1024 * 1024 + 3))
+    _write(root / "after", "after\n")
+
+
+TREES: dict[str, Builder] = {
+    "exec-bits": exec_bits,
+    "symlinks": symlinks,
+    "empty-file": empty_file,
+    "deep": deep,
+    "names": names,
+    "git-order-clash": git_order_clash,
+    "long-paths": long_paths,
+    "large-file": large_file,
+}
+
+
+@pytest.fixture(params=sorted(TREES))
+def tree(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    root = tmp_path / "tree"
+    root.mkdir()
+    TREES[request.param](root)
+    return root
+
+
+def test_directory_matches_nix_hash(tree: Path, nix) -> None:
+    assert compute(HashOptions(source=str(tree))).sha256.nix32 == nix.hash_dir(tree)
+
+
+@pytest.mark.parametrize("fmt", [tarfile.PAX_FORMAT, tarfile.GNU_FORMAT])
+@pytest.mark.parametrize("compression", ["gz", "bz2", "xz", ""])
+def test_tarball_matches_prefetch_unpack(tree: Path, tmp_path: Path, nix, fmt: int, compression: str) -> None:
+    ext = f".tar.{compression}" if compression else ".tar"
+    tarball = tmp_path / f"t{ext}"
+    with tarfile.open(tarball, f"w:{compression}", format=fmt) as tar:
+        tar.add(tree, arcname="project-1.0")
+    ours = compute(HashOptions(source=str(tarball))).sha256.nix32
+    assert ours == nix.prefetch_unpack(tarball) == nix.hash_dir(tree)
+
+
+def test_git_tag_matches_forge_tarball(tree: Path, make_repo, tmp_path: Path, nix) -> None:
+    repo = make_repo()
+    shutil.copytree(tree, repo, symlinks=True, dirs_exist_ok=True)
+    commit_all(repo)
+    git(repo, "tag", "-a", "v1.0", "-m", "v1.0")
+    tarball = forge_tarball(repo, "v1.0", tmp_path / "forge.tar.gz")
+    result = compute(HashOptions(tag="v1.0", repo=str(repo)))
+    assert result.sha256.nix32 == nix.prefetch_unpack(tarball)
+    assert result.commit == git(repo, "rev-parse", "HEAD")
+
+
+def test_fetch_tarball_accepts_our_hash(tmp_path: Path, make_repo, nix) -> None:
+    repo = make_repo()
+    git_order_clash(repo)
+    symlinks(repo)
+    commit_all(repo)
+    git(repo, "tag", "v2")  # lightweight
+    tarball = forge_tarball(repo, "v2", tmp_path / "v2.tar.gz")
+    ours = compute(HashOptions(tag="v2", repo=str(repo))).sha256
+    ok = nix.fetch_tarball(f"file://{tarball}", ours.prefixed)
+    assert ok.returncode == 0, ok.stderr
+    wrong = nix.fetch_tarball(f"file://{tarball}", "sha256:" + "0" * 52)
+    assert wrong.returncode != 0 and ours.nix32 in wrong.stderr
+
+
+def _tar_with(path: Path, members: list[tuple[tarfile.TarInfo, bytes | None]], mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode, format=tarfile.PAX_FORMAT) as tar:
+        for info, data in members:
+            if data is not None:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            else:
+                tar.addfile(info)
+    return path
+
+
+def _info(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type = kind
+    info.mode = mode
+    info.linkname = link
+    info.mtime = 1_700_000_000
+    return info
+
+
+def test_empty_directory_and_hard_links_in_tarball(tmp_path: Path, nix) -> None:
+    tarball = _tar_with(
+        tmp_path / "t.tar.gz",
+        [
+            (_info("p/", tarfile.DIRTYPE, 0o755), None),
+            (_info("p/empty-dir/", tarfile.DIRTYPE, 0o755), None),
+            (_info("p/orig", mode=0o755), b"shared content\n"),
+            (_info("p/z/hard", tarfile.LNKTYPE, link="p/orig"), None),
+            (_info("p/a-hard", tarfile.LNKTYPE, link="p/orig"), None),
+        ],
+    )
+    assert compute(HashOptions(source=str(tarball))).sha256.nix32 == nix.prefetch_unpack(tarball)
+
+
+def test_hard_link_to_a_file_already_hashed(tmp_path: Path, nix) -> None:
+    # `a` streams straight into the hash before the link to it arrives: the builder must re-read
+    tarball = _tar_with(
+        tmp_path / "t.tar.xz",
+        [
+            (_info("p/a"), b"A" * 100_000),
+            (_info("p/b", tarfile.LNKTYPE, link="p/a"), None),
+        ],
+        "w:xz",
+    )
+    assert compute(HashOptions(source=str(tarball))).sha256.nix32 == nix.prefetch_unpack(tarball)
+
+
+def test_unsorted_tarball_with_implicit_dirs_and_duplicates(tmp_path: Path, nix) -> None:
+    tarball = _tar_with(
+        tmp_path / "t.tar",
+        [
+            (_info("./p/zz/last"), b"z"),
+            (_info("./p/b.txt"), b"b"),
+            (_info("./p/a/deep/file", mode=0o700), b"a"),
+            (_info("./p/b"), b"dir-named-file"),
+            (_info("./p/zz/first"), b"f"),
+            (_info("./p/b.txt"), b"later wins"),
+        ],
+        "w",
+    )
+    assert compute(HashOptions(source=str(tarball))).sha256.nix32 == nix.prefetch_unpack(tarball)
+
+
+def test_single_top_level_file(tmp_path: Path, nix) -> None:
+    tarball = _tar_with(tmp_path / "one.tar.gz", [(_info("only-file", mode=0o755), b"#!/bin/sh\n")])
+    ours = compute(HashOptions(source=str(tarball))).sha256
+    assert ours.nix32 == nix.prefetch_unpack(tarball)
+    assert nix.fetch_tarball(f"file://{tarball}", ours.prefixed).returncode == 0
+
+
+def test_several_top_level_entries_are_refused_like_fetch_tarball(tmp_path: Path, nix) -> None:
+    tarball = _tar_with(tmp_path / "two.tar.gz", [(_info("a"), b"a"), (_info("b/c"), b"c")])
+    refused = nix.fetch_tarball(f"file://{tarball}", "sha256:" + "0" * 52)
+    assert "unexpected number of top-level files" in refused.stderr
+    proc = libnix("hash", str(tarball))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0
+    assert "top-level" in proc.stderr and "fetchTarball" in proc.stderr
+
+
+def test_zip_in_reverse_order(tmp_path: Path, tree: Path, nix) -> None:
+    if any(not p.name.isascii() for p in tree.rglob("*")):
+        # nix 2.8 (Debian's) refuses any zip member name that is not ASCII: no referee for this tree
+        return
+    path = tmp_path / "t.zip"
+    entries = sorted(tree.rglob("*"), reverse=True)  # a zip's order is arbitrary: make it hostile
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for full in entries:
+            name = str(Path("project-1.0") / full.relative_to(tree))
+            st = full.lstat()
+            if full.is_symlink():
+                info = zipfile.ZipInfo(name)
+                info.external_attr = 0o120777 << 16
+                zf.writestr(info, os.readlink(full))
+            elif full.is_dir():
+                zf.writestr(zipfile.ZipInfo(name + "/"), b"")
+            else:
+                info = zipfile.ZipInfo(name)
+                info.external_attr = (0o100000 | (st.st_mode & 0o777)) << 16
+                zf.writestr(info, full.read_bytes())
+    assert compute(HashOptions(source=str(path))).sha256.nix32 == nix.prefetch_unpack(path)
+
+
+def test_submodule_is_an_empty_directory(make_repo, tmp_path: Path, nix) -> None:
+    sub = make_repo("sub")
+    _write(sub / "lib.rs", "pub fn f() {}\n")
+    commit_all(sub)
+    repo = make_repo("super")
+    _write(repo / "Cargo.toml", "[package]\nname = 'x'\n")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "vendor/sub")
+    commit_all(repo)
+    git(repo, "tag", "-a", "v1", "-m", "v1")
+    tarball = forge_tarball(repo, "v1", tmp_path / "v1.tar.gz")
+    assert compute(HashOptions(tag="v1", repo=str(repo))).sha256.nix32 == nix.prefetch_unpack(tarball)
+
+
+def test_export_ignore_and_export_subst(make_repo, tmp_path: Path, nix) -> None:
+    repo = make_repo()
+    _write(repo / ".gitattributes", "/secret export-ignore\nversion.txt export-subst\n*.md export-ignore\n")
+    _write(repo / "secret" / "key", "k")
+    _write(repo / "README.md", "r")
+    _write(repo / "version.txt", "commit $Format:%H$ at $Format:%ci$\n")
+    _write(repo / "src" / "main.rs", "fn main() {}\n")
+    head = commit_all(repo)
+    git(repo, "tag", "-a", "v3", "-m", "v3")
+    tarball = forge_tarball(repo, "v3", tmp_path / "v3.tar.gz")
+    result = compute(HashOptions(tag="v3", repo=str(repo)))
+    assert result.sha256.nix32 == nix.prefetch_unpack(tarball)
+    with tarfile.open(tarball) as tar:
+        names = tar.getnames()
+        version = tar.extractfile("project-1.0/version.txt").read().decode()  # type: ignore[union-attr]
+    assert not any("secret" in n or n.endswith(".md") for n in names)
+    assert head in version
+
+
+def test_autocrlf_in_user_config_does_not_change_the_hash(make_repo, tmp_path: Path, nix) -> None:
+    repo = make_repo()
+    _write(repo / "a.txt", "line1\nline2\n")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    tarball = forge_tarball(repo, "v1", tmp_path / "v1.tar.gz")
+    git(repo, "config", "core.autocrlf", "true")
+    assert compute(HashOptions(tag="v1", repo=str(repo))).sha256.nix32 == nix.prefetch_unpack(tarball)
+
+
+def test_revision_and_empty_tree(make_repo, tmp_path: Path, nix) -> None:
+    repo = make_repo()
+    commit_all(repo, "empty")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert compute(HashOptions(rev="HEAD", repo=str(repo))).sha256.nix32 == nix.hash_dir(empty)
+
+
+def test_url_download_matches(tmp_path: Path, http_dir, make_repo, nix) -> None:
+    base, www = http_dir
+    repo = make_repo()
+    git_order_clash(repo)
+    commit_all(repo)
+    git(repo, "tag", "v1.0+build")
+    forge_tarball(repo, "v1.0+build", www / "v1.0+build.tar.gz")
+    proc = libnix("hash", f"{base}/v1.0%2Bbuild.tar.gz", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["nix32"] == nix.prefetch_unpack(www / "v1.0+build.tar.gz")
+    assert doc["kind"] == "url" and doc["files"] == 8
