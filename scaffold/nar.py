@@ -173,6 +173,8 @@ class NarBuilder:
 
     def add_hardlink(self, parts: tuple[bytes, ...], target: tuple[bytes, ...]) -> None:
         source = self._lookup(target)
+        if source is None and self._eager:
+            raise OrderViolation("hard link into a directory already hashed and dropped")
         if source is None or source.kind != "file":
             raise UserError(f"archive has a hard link {_show(parts)} to a missing file {_show(target)}")
         if source.offset < 0:
@@ -341,6 +343,7 @@ class NarBuilder:
             if not d.closed:
                 return
             d.emitted = True
+            d.children.clear()  # nothing can arrive for it any more: keep memory bounded
             stats.directories += 1
             stack.pop()
             # a directory's node closes; below the root, so does the entry that holds it
