@@ -42,6 +42,42 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--expect", metavar="HASH", help="exit 1 unless the hash equals HASH (any format)")
     h.add_argument("--json", action="store_true", help="print all formats and counts as JSON")
     h.set_defaults(func=_cmd_hash)
+
+    r = sub.add_parser(
+        "release",
+        help="export a pinned, IFD-free build system for a tag",
+        description="Export the build system of tag T with every local source pinned to the forge's "
+        "tarball of T and its hash: libnix-VERSION+T/, its .tar.bz2, a release.json and consumer snippets.",
+    )
+    r.add_argument("--tag", required=True, help="the tag to release")
+    r.add_argument("-C", dest="repo", default=".", metavar="DIR", help="the git repository (default .)")
+    r.add_argument("--create-tag", action="store_true", help="create an annotated tag T at HEAD first")
+    r.add_argument("--message", help="the tag message with --create-tag (default: Release T)")
+    r.add_argument("--push", action="store_true", help="push the tag to origin")
+    r.add_argument("--url", help="the tarball URL consumers fetch (default: from the origin remote)")
+    r.add_argument("--forge", choices=("github", "gitlab", "gitea", "sourcehut"), help="forge of origin")
+    r.add_argument("--from", dest="from_dir", metavar="DIR", help="an already generated build system")
+    r.add_argument("--cargo", metavar="PATH", help="cargo (libnix) (default: $LIBNIX_CARGO, then cargo)")
+    r.add_argument("--out-dir", metavar="DIR", help="the export directory (default: ./libnix-VERSION+T)")
+    r.add_argument("--no-worktree", action="store_true", help="export from the working tree (clean, at T)")
+    r.add_argument("--force", action="store_true", help="replace existing outputs")
+    r.add_argument("--dry-run", action="store_true", help="resolve and hash, then say what would be written")
+    r.add_argument("--verify-remote", action="store_true", help="download the forge's tarball and compare")
+    r.add_argument("--json", action="store_true", help="print the release manifest as JSON on stdout")
+    r.set_defaults(func=_cmd_release)
+
+    c = sub.add_parser(
+        "check",
+        help="verify an exported build system",
+        description="Parse every .nix file, find local paths and impure lookups, report IFD, and compare "
+        "the pinned source hash with a tarball (--tarball FILE or --verify-remote).",
+    )
+    c.add_argument("directory", nargs="?", default=".", help="the export directory (default .)")
+    c.add_argument("--tarball", metavar="FILE", help="a local copy of the pinned tarball to compare with")
+    c.add_argument("--verify-remote", action="store_true", help="download the pinned tarball and compare")
+    c.add_argument("--strict", action="store_true", help="count import-from-derivation as a failure")
+    c.add_argument("--json", action="store_true", help="print the report as JSON")
+    c.set_defaults(func=_cmd_check)
     return parser
 
 
@@ -59,6 +95,83 @@ def _cmd_hash(args: argparse.Namespace) -> int:
     else:
         print(result.sha256.format(args.format))
     return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _cmd_release(args: argparse.Namespace) -> int:
+    from .progress import Bar
+    from .release import ReleaseOptions, run
+
+    opts = ReleaseOptions(
+        tag=args.tag,
+        repo=args.repo,
+        create_tag=args.create_tag,
+        message=args.message,
+        url=args.url,
+        forge=args.forge,
+        from_dir=args.from_dir,
+        cargo=args.cargo,
+        out_dir=args.out_dir,
+        force=args.force,
+        dry_run=args.dry_run,
+        verify_remote=args.verify_remote,
+        no_worktree=args.no_worktree,
+        push=args.push,
+    )
+    bar = Bar("downloading")
+    try:
+        result = run(opts, log=_log, progress=bar)
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+        return 0
+    if result.dry_run:
+        print(f"dry run: {result.tag} at {result.commit}")
+        print(f"  url      {result.url}")
+        print(f"  sha256   {result.sha256.prefixed}")
+        print(f"  would write {result.export_dir}/, {result.asset.name}, release.json and snippets")
+        return 0
+    print(f"exported {result.export_dir}")
+    print(f"  source   {result.url}")
+    print(f"  sha256   {result.sha256.prefixed}")
+    assert result.asset_sha256 is not None
+    print(f"  asset    {result.asset} ({result.asset_sha256.prefixed})")
+    for attr in result.attributes:
+        print(f"  package  {attr}")
+    print("\nConsumers, plain nix:\n")
+    print(result.snippets["nix"])
+    print("Consumers, flake:\n")
+    print(result.snippets["flake"])
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import CheckOptions, run
+    from .progress import Bar
+
+    bar = Bar("downloading")
+    try:
+        result = run(CheckOptions(args.directory, args.tarball, args.verify_remote, args.strict), bar)
+    finally:
+        bar.close()
+    report = result.report
+    if args.json:
+        print(json.dumps(result.as_json(), indent=2))
+    else:
+        print(f"{result.directory}: {report.files} files, nix parse: {report.parsed}")
+        for pin in result.pins:
+            state = {None: "not downloaded", True: "verified", False: "MISMATCH"}[pin["verified"]]  # type: ignore[index]
+            print(f"  source pin {pin['url']} {pin['sha256']} ({state})")
+        for finding in report.ifd:
+            print(f"  IFD (evaluation reads a build output): {finding}")
+        for finding in report.errors:
+            print(f"  error: {finding}")
+        print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")
+    return 0 if result.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

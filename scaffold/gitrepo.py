@@ -7,7 +7,9 @@ The archive is made as a forge makes it: from the ref's tree, with the tree's `.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -89,3 +91,76 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
         code = proc.wait()
         if ok and code != 0:
             raise ExternalError(f"git archive {ref.label} failed: {err.splitlines()[-1] if err else code}")
+
+
+def remote_url(repo: str, name: str = "origin") -> str | None:
+    proc = _git(repo, "remote", "get-url", name, check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def tag_exists(repo: str, tag: str) -> bool:
+    return _git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).returncode == 0
+
+
+def create_tag(repo: str, tag: str, message: str) -> None:
+    if _git(repo, "check-ref-format", f"refs/tags/{tag}", check=False).returncode != 0:
+        raise UserError(f"{tag!r} is not a valid tag name")
+    _git(repo, "tag", "-a", tag, "-m", message)
+
+
+def delete_tag(repo: str, tag: str) -> None:
+    _git(repo, "tag", "-d", tag, check=False)
+
+
+def is_dirty(repo: str) -> bool:
+    return bool(_git(repo, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+
+
+def head_commit(repo: str) -> str | None:
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    return proc.stdout.decode().strip() if proc.returncode == 0 else None
+
+
+def show_file(ref: Ref, path: str) -> bytes | None:
+    proc = _git(ref.repo, "show", f"{ref.commit}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
+def commit_time(ref: Ref) -> int:
+    return int(_git(ref.repo, "show", "-s", "--format=%ct", ref.commit).stdout.decode().strip())
+
+
+@contextmanager
+def worktree(ref: Ref, parent: str) -> Iterator[str]:
+    """A detached worktree of the ref, removed afterwards whatever happens (error, Ctrl-C)."""
+    path = tempfile.mkdtemp(prefix="libnix-worktree-", dir=parent)
+    os.rmdir(path)
+    _git(ref.repo, "worktree", "add", "--detach", "--quiet", path, ref.commit)
+    try:
+        yield path
+    finally:
+        _git(ref.repo, "worktree", "remove", "--force", path, check=False)
+        if os.path.exists(path):
+            shutil.rmtree(path, ignore_errors=True)
+        _git(ref.repo, "worktree", "prune", check=False)
+
+
+def push_tag(repo: str, tag: str, remote: str = "origin") -> None:
+    proc = _git(repo, "push", remote, f"refs/tags/{tag}", check=False)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ExternalError(f"git push {remote} {tag} failed: {msg[-1] if msg else proc.returncode}")
+
+
+def remote_has_tag(repo: str, tag: str, remote: str = "origin") -> bool | None:
+    """None when the remote cannot be asked (offline, no such remote)."""
+    try:
+        proc = subprocess.run(
+            ["git", "-C", repo, "ls-remote", "--tags", remote, f"refs/tags/{tag}"],
+            capture_output=True, timeout=20,
+        )  # fmt: skip
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    if proc.returncode != 0:
+        return None
+    return bool(proc.stdout.strip())

@@ -1,0 +1,64 @@
+"""Run cargo (libnix)'s `write-nix-buildsystem`, streaming its output and keeping the tail for errors."""
+
+from __future__ import annotations
+
+import collections
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from .errors import ExternalError, UserError
+
+TAIL = 12
+
+
+def find_cargo(explicit: str | None) -> str:
+    """`--cargo PATH`, then `$LIBNIX_CARGO`, then `cargo` on PATH."""
+    candidate = explicit or os.environ.get("LIBNIX_CARGO") or "cargo"
+    found = shutil.which(candidate) if os.sep not in candidate else candidate
+    if not found or not os.path.exists(found):
+        raise UserError(
+            f"cargo (libnix) not found ({candidate}): run inside `nix develop` (the dev shell from "
+            "`libnix init` provides it), pass --cargo PATH, or give a generated build system with --from DIR"
+        )
+    return found
+
+
+def write_buildsystem(
+    cargo: str, project: Path, out_dir: Path, url: str, sha256: str, on_line: Callable[[str], None] | None
+) -> None:
+    cmd = [
+        cargo, "build", "--release", "write-nix-buildsystem",
+        "--out-dir", str(out_dir), "--url", url, "--hash", sha256,
+    ]  # fmt: skip
+    env = {**os.environ, "CARGO_BACKEND": "nix"}
+    tail: collections.deque[str] = collections.deque(maxlen=TAIL)
+    try:
+        proc = subprocess.Popen(
+            cmd, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            errors="replace",
+        )  # fmt: skip
+    except OSError as exc:
+        raise UserError(f"cannot run cargo (libnix) {cargo}: {exc.strerror}") from None
+    assert proc.stdout is not None
+    try:
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            tail.append(line)
+            if on_line:
+                on_line(line)
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if code != 0:
+        last = next((ln for ln in reversed(tail) if ln.strip()), "")
+        hint = ""
+        if "no such command" in last or "no such subcommand" in last:
+            hint = " (this cargo is not cargo (libnix): use the dev shell's, or --cargo PATH)"
+        raise ExternalError(f"cargo (libnix) write-nix-buildsystem failed (exit {code}): {last}{hint}")
+    if not out_dir.exists() or not any(out_dir.iterdir()):
+        raise ExternalError(f"cargo (libnix) exited 0 but wrote nothing to {out_dir}")

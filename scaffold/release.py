@@ -1,0 +1,338 @@
+"""`libnix release --tag T`: export a pinned, IFD-free build system from a tag.
+
+Everything is produced in a staging directory beside the outputs and moved into place only when every
+check has passed; a tag this run created is deleted again if the run fails, and the worktree is always
+removed. So a failed or interrupted release leaves the repository as it found it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__, buildsystem, cargo, exporter, gitrepo, snippets
+from .download import Progress
+from .errors import HashMismatch, UserError
+from .forge import Forge, detect
+from .hash import hash_git, hash_tarball, hash_url
+from .nixhash import Sha256
+
+MANIFEST = "libnix.json"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    tag: str
+    repo: str = "."
+    create_tag: bool = False
+    message: str | None = None
+    url: str | None = None
+    forge: str | None = None
+    from_dir: str | None = None
+    cargo: str | None = None
+    out_dir: str | None = None
+    force: bool = False
+    dry_run: bool = False
+    verify_remote: bool = False
+    no_worktree: bool = False
+    push: bool = False
+
+
+@dataclass
+class ReleaseResult:
+    tag: str
+    commit: str
+    name: str
+    version: str
+    url: str
+    sha256: Sha256
+    export_dir: Path
+    asset: Path
+    asset_sha256: Sha256 | None = None
+    asset_url: str | None = None
+    attributes: list[str] = field(default_factory=list)
+    report: buildsystem.Report | None = None
+    dry_run: bool = False
+    tag_created: bool = False
+    remote_has_tag: bool | None = None
+    snippets: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "tag": self.tag,
+            "commit": self.commit,
+            "name": self.name,
+            "version": self.version,
+            "url": self.url,
+            "hash": {"nix32": self.sha256.nix32, "sri": self.sha256.sri},
+            "export_dir": self.export_dir.name,
+            "asset": {
+                "name": self.asset.name,
+                "url": self.asset_url,
+                "hash": {"nix32": self.asset_sha256.nix32, "sri": self.asset_sha256.sri}
+                if self.asset_sha256
+                else None,
+            },
+            "attributes": self.attributes,
+            "libnix_version": __version__,
+        }
+        if self.report is not None:
+            doc["ifd"] = [str(f) for f in self.report.ifd]
+            doc["parsed"] = self.report.parsed
+        if self.dry_run:
+            doc["dry_run"] = True
+        return doc
+
+
+def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge | None:
+    kind = opts.forge or project.metadata.get("forge")
+    origin = gitrepo.remote_url(repo)
+    if origin is None:
+        if opts.url:
+            return None
+        raise UserError("no `origin` remote to derive the tarball URL from: add one or pass --url URL")
+    try:
+        return detect(origin, kind)
+    except UserError:
+        if opts.url:
+            return None  # the URL is given; the forge only names the asset's URL
+        raise
+
+
+def _outputs(repo: str, opts: ReleaseOptions, version: str) -> tuple[Path, Path, Path, Path]:
+    name = f"libnix-{version}+{opts.tag}".replace("/", "-")
+    export = Path(opts.out_dir).resolve() if opts.out_dir else Path(repo) / name
+    base = export.name
+    return (
+        export,
+        export.with_name(base + ".tar.bz2"),
+        export.with_name(base + ".release.json"),
+        export.with_name(base + ".snippets.md"),
+    )
+
+
+def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | None = None) -> ReleaseResult:
+    repo = gitrepo.toplevel(opts.repo)
+    project = cargo.read_project(Path(repo))
+    if not project.version:
+        raise UserError(f"no version in {repo}/Cargo.toml ([package] or [workspace.package] version)")
+    forge = _forge_for(repo, opts, project)
+    url = opts.url or (forge.tarball_url(opts.tag) if forge else "")
+    outputs = _outputs(repo, opts, project.version)
+    export, asset = outputs[0], outputs[1]
+    if not opts.force and not opts.dry_run:
+        clash = [p for p in outputs if p.exists()]
+        if clash:
+            raise UserError(f"{clash[0]} exists: pass --force to replace it")
+    if opts.from_dir:
+        buildsystem.validate_layout(Path(opts.from_dir))
+    cargo_bin = None if (opts.from_dir or opts.dry_run) else exporter.find_cargo(opts.cargo)
+
+    created = False
+    if opts.create_tag:
+        if gitrepo.tag_exists(repo, opts.tag):
+            raise UserError(f"tag {opts.tag!r} exists already: drop --create-tag to release it")
+        if gitrepo.head_commit(repo) is None:
+            raise UserError("no commit to tag: commit first")
+        if not opts.dry_run:
+            gitrepo.create_tag(repo, opts.tag, opts.message or f"Release {opts.tag}")
+            created = True
+            log(f"created annotated tag {opts.tag} at HEAD")
+    try:
+        if opts.dry_run and created is False and opts.create_tag:
+            ref = gitrepo.resolve(repo, rev="HEAD")
+        else:
+            ref = gitrepo.resolve(repo, tag=opts.tag)
+        sha = hash_git(ref).sha256
+        log(f"{opts.tag} ({ref.commit[:12]}): {url}\n  sha256 {sha.prefixed}")
+        remote_has = None
+        if opts.push and not opts.dry_run:
+            gitrepo.push_tag(repo, opts.tag)
+            remote_has = True
+        elif opts.verify_remote:
+            remote_has = gitrepo.remote_has_tag(repo, opts.tag)
+            if remote_has is False:
+                log(f"note: origin lacks {opts.tag}: push it (--push) before consumers fetch {url}")
+        if opts.verify_remote:
+            remote = hash_url(url, progress).sha256
+            if remote != sha:
+                raise HashMismatch(
+                    f"the forge's tarball of {opts.tag} hashes to {remote.prefixed}, not {sha.prefixed} as "
+                    "`git archive` does: likely export-subst (the forge expands it differently), Git LFS "
+                    "files (the forge serves pointers or content) or submodules"
+                )
+            log("remote tarball verified: same hash")
+        pin = buildsystem.Pin(url, sha)
+        asset_url = forge.asset_url(opts.tag, asset.name) if forge else None
+        result = ReleaseResult(
+            tag=opts.tag,
+            commit=ref.commit,
+            name=project.name,
+            version=project.version,
+            url=url,
+            sha256=sha,
+            export_dir=export,
+            asset=asset,
+            asset_url=asset_url,
+            dry_run=opts.dry_run,
+            tag_created=created,
+            remote_has_tag=remote_has,
+        )
+        if opts.dry_run:
+            return result
+        _export(opts, ref, repo, pin, result, cargo_bin, outputs, log)
+        return result
+    except BaseException:
+        if created:
+            gitrepo.delete_tag(repo, opts.tag)
+        raise
+
+
+def _export(
+    opts: ReleaseOptions,
+    ref: gitrepo.Ref,
+    repo: str,
+    pin: buildsystem.Pin,
+    result: ReleaseResult,
+    cargo_bin: str | None,
+    outputs: tuple[Path, Path, Path, Path],
+    log: Log,
+) -> None:
+    export, asset, release_json, snippet_file = outputs
+    export.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".libnix-staging-", dir=export.parent))
+    try:
+        staged = staging / export.name
+        if opts.from_dir:
+            src = Path(opts.from_dir).resolve()
+            shutil.copytree(src, staged, symlinks=True)
+            origin = buildsystem.Origin(src, (Path(repo),))
+        else:
+            assert cargo_bin is not None
+            origin = _generate(opts, ref, repo, pin, staged, cargo_bin, log)
+        deps = gitrepo.show_file(ref, buildsystem.DEPENDENCIES)
+        if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
+            (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
+        report = buildsystem.rewrite(staged, origin, pin)
+        result.report = report
+        result.attributes = report.attributes
+        if report.errors:
+            more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+            raise UserError(f"the build system cannot be exported: {report.errors[0]}{more}")
+        for finding in report.ifd:
+            log(f"IFD (upstream cargo (libnix)): {finding}")
+        staged_asset = staging / asset.name
+        pack(staged, staged_asset, gitrepo.commit_time(ref))
+        result.asset_sha256 = hash_tarball(str(staged_asset)).sha256
+        result.snippets = snippets.render(result)
+        (staging / release_json.name).write_text(json.dumps(result.as_json(), indent=2) + "\n")
+        (staging / snippet_file.name).write_text(snippets.markdown(result))
+        _move_into_place(staging, outputs)
+        write_manifest(Path(repo), export, result)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _generate(
+    opts: ReleaseOptions,
+    ref: gitrepo.Ref,
+    repo: str,
+    pin: buildsystem.Pin,
+    staged: Path,
+    cargo_bin: str,
+    log: Log,
+) -> buildsystem.Origin:
+    def on_line(line: str) -> None:
+        log(f"  cargo: {line}")
+
+    if opts.no_worktree:
+        if gitrepo.is_dirty(repo):
+            raise UserError(
+                "the working tree has uncommitted changes: commit or stash them, or drop --no-worktree"
+            )
+        if gitrepo.head_commit(repo) != ref.commit:
+            raise UserError(f"HEAD is not {opts.tag}: check it out, or drop --no-worktree")
+        exporter.write_buildsystem(cargo_bin, Path(repo), staged, pin.url, pin.sha256.nix32, on_line)
+        return buildsystem.Origin(staged, (Path(repo),))
+    with gitrepo.worktree(ref, tempfile.gettempdir()) as wt:
+        log(f"exporting from a worktree of {opts.tag}")
+        exporter.write_buildsystem(cargo_bin, Path(wt), staged, pin.url, pin.sha256.nix32, on_line)
+        return buildsystem.Origin(staged, (Path(wt), Path(repo)))
+
+
+def pack(directory: Path, dest: Path, mtime: int) -> None:
+    """A byte-for-byte reproducible .tar.bz2: sorted entries, one mtime, root-owned, one top directory."""
+
+    def info(path: Path, arcname: str) -> tarfile.TarInfo:
+        st = path.lstat()
+        ti = tarfile.TarInfo(arcname)
+        ti.mtime = mtime
+        ti.uid = ti.gid = 0
+        ti.uname = ti.gname = ""
+        if path.is_symlink():
+            ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, os.readlink(path), 0o777
+        elif path.is_dir():
+            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
+        else:
+            ti.size = st.st_size
+            ti.mode = 0o755 if st.st_mode & 0o100 else 0o644
+        return ti
+
+    top = directory.name
+    with open(dest, "wb") as raw, tarfile.open(fileobj=raw, mode="w:bz2", format=tarfile.GNU_FORMAT) as tar:
+        tar.addfile(info(directory, top))
+        for path in sorted(directory.rglob("*"), key=lambda p: p.relative_to(directory).parts):
+            ti = info(path, f"{top}/{path.relative_to(directory).as_posix()}")
+            if ti.isreg():
+                with open(path, "rb") as fh:
+                    tar.addfile(ti, fh)
+            else:
+                tar.addfile(ti)
+
+
+def _move_into_place(staging: Path, outputs: tuple[Path, ...]) -> None:
+    """Each output replaces its old self in one rename; an old export directory goes only afterwards."""
+    for dest in outputs:
+        src = staging / dest.name
+        if dest.is_dir() and not dest.is_symlink():
+            old = staging / (dest.name + ".old")
+            os.replace(dest, old)
+        os.replace(src, dest)
+
+
+def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:
+    """The small JSON file the template's flake.nix reads, so that a release never re-renders the flake."""
+    try:
+        rel = export.relative_to(repo).as_posix()
+    except ValueError:
+        return  # an export outside the repository is not the flake's
+    doc = {
+        "version": 1,
+        "tag": result.tag,
+        "export": rel,
+        "attributes": result.attributes,
+        "url": result.url,
+        "sha256": result.sha256.prefixed,
+        "asset": result.asset.name,
+        "asset_sha256": result.asset_sha256.prefixed if result.asset_sha256 else None,
+    }
+    atomic_write(repo / MANIFEST, json.dumps(doc, indent=2) + "\n")
+
+
+def atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
