@@ -1,0 +1,368 @@
+"""`libnix release` and `libnix check` on real git repositories, with cargo (libnix) played by the stand-in
+tests/fake_cargo_libnix.py (the real one cannot be built here), and nix itself checking every hash by
+fetching the tag's tarball from a file:// URL with the hash we wrote."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURES, NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+
+FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
+EXAMPLE = REPO / "examples" / "hello"
+
+
+def crate_repo(
+    make_repo, name: str = "hello", remote: str | None = "https://github.com/acme/hello.git"
+) -> Path:
+    repo = make_repo(name)
+    shutil.copytree(EXAMPLE, repo, dirs_exist_ok=True)
+    (repo / "Cargo.dependencies.nix").write_text("{ pkgs }: with pkgs; { deps = { }; envs = { }; }\n")
+    if remote:
+        git(repo, "remote", "add", "origin", remote)
+    commit_all(repo, "hello 0.1.0")
+    git(repo, "tag", "-a", "v0.1.0", "-m", "Release v0.1.0")
+    return repo
+
+
+def state(repo: Path) -> dict[str, object]:
+    """What a failed run must leave exactly as it found it."""
+    return {
+        "files": sorted(p.name for p in repo.iterdir()),
+        "tags": git(repo, "tag", "--list"),
+        "worktrees": git(repo, "worktree", "list").count("\n"),
+        "status": git(repo, "status", "--porcelain"),
+    }
+
+
+def release(repo: Path, *args: str, env: dict[str, str] | None = None):
+    return libnix("release", "-C", str(repo), "--cargo", FAKE_CARGO, *args, env=env)
+
+
+def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["nix-instantiate", "--eval", "--strict", "--expr", expr], capture_output=True, text=True, env=NIX_ENV
+    )
+
+
+def binding(text: str, name: str) -> str:
+    m = re.search(rf"\b{name}\s*=\s*(.*?);\n", text, re.S)
+    assert m, f"no {name} binding"
+    return m.group(1)
+
+
+def _one_line(proc: subprocess.CompletedProcess[str], code: int, needle: str) -> None:
+    assert proc.returncode == code, (proc.returncode, proc.stdout, proc.stderr)
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("libnix: error:")]
+    assert len(errors) == 1 and needle in errors[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def forge_copy(tmp_path: Path):
+    """A file:// stand-in for the forge's tag tarball, made as the forge makes it (git archive)."""
+
+    forge = tmp_path / "forge"
+    forge.mkdir()
+
+    def make(repo: Path, tag: str = "v0.1.0") -> str:
+        path = forge_tarball(repo, tag, forge / f"{repo.name}-{tag}.tar.gz", prefix=f"{repo.name}-{tag}/")
+        return f"file://{path}"
+
+    return make
+
+
+def test_release_pins_sources_that_nix_fetches_with_our_hash(make_repo, forge_copy, nix) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", url)
+    assert proc.returncode == 0, proc.stderr
+    export = repo / "libnix-0.1.0+v0.1.0"
+    caller = (export / "cargo_build_caller.nix").read_text()
+    root = binding(caller, "project_root")
+    assert url in root and "../" not in root
+    # nix fetches the tag's tarball itself and accepts our hash; the value is a path, as fileset needs
+    evaluated = nix_eval(
+        f'let r = {root}; in [ (builtins.typeOf r) (builtins.readFile (r + "/Cargo.toml")) ]'
+    )
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert '"path"' in evaluated.stdout and 'name = \\"hello\\"' in evaluated.stdout
+    # fenix comes through builtins.fetchTarball of the same archive now: no IFD left in the caller
+    fenix = binding(caller, "fenixSrc")
+    assert "builtins.fetchTarball" in fenix and "fetchFromGitHub" not in caller
+    assert "archive/6ed03ef4c8ec36d193c18e06b9ecddde78fb7e42.tar.gz" in fenix
+    assert (export / "Cargo.dependencies.nix").read_text().startswith("{ pkgs }")
+    assert str(repo) not in caller and "/tmp/libnix-worktree" not in caller
+    assert git(repo, "worktree", "list").count("\n") == 0
+
+    doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
+    assert doc["tag"] == "v0.1.0" and doc["commit"] == git(repo, "rev-parse", "v0.1.0^{commit}")
+    assert doc["url"] == url and doc["attributes"] == ["hello-0_1_0-bin-5125b47c16687d8b"]
+    assert any("readFile" in line for line in doc["ifd"])  # upstream's IFD, reported, not hidden
+
+    # the asset: nix fetches it with the hash we printed, and it holds the export
+    asset = repo / "libnix-0.1.0+v0.1.0.tar.bz2"
+    fetched = nix.fetch_tarball(f"file://{asset}", doc["asset"]["hash"]["nix32"])
+    assert fetched.returncode == 0, fetched.stderr
+    store = Path(json.loads(fetched.stdout))
+    assert (store / "cargo_build_caller.nix").read_text() == caller
+
+    manifest = json.loads((repo / "libnix.json").read_text())
+    assert manifest["export"] == "libnix-0.1.0+v0.1.0" and manifest["asset_sha256"].endswith(
+        doc["asset"]["hash"]["nix32"]
+    )
+    assert "Consumers, flake" in proc.stdout and doc["asset"]["hash"]["sri"] in proc.stdout
+    snippets = (repo / "libnix-0.1.0+v0.1.0.snippets.md").read_text()
+    for block in re.findall(r"```nix\n(.*?)```", snippets, re.S):
+        snippet = repo / "snippet.nix"
+        snippet.write_text(block)
+        assert nix.parse(snippet).returncode == 0, block
+
+
+def test_asset_is_reproducible(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    assert release(repo, "--tag", "v0.1.0", "--url", url).returncode == 0
+    first = (repo / "libnix-0.1.0+v0.1.0.tar.bz2").read_bytes()
+    time.sleep(1.1)
+    proc = release(repo, "--tag", "v0.1.0", "--url", url, "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "libnix-0.1.0+v0.1.0.tar.bz2").read_bytes() == first
+    assert not list(repo.glob(".libnix-staging-*"))
+
+
+def test_release_json_output_only(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["asset"]["name"] == "libnix-0.1.0+v0.1.0.tar.bz2"
+
+
+def test_dry_run_writes_nothing(make_repo) -> None:
+    repo = crate_repo(make_repo)
+    before = state(repo)
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["dry_run"] is True
+    assert doc["url"] == "https://github.com/acme/hello/archive/refs/tags/v0.1.0.tar.gz"
+    assert doc["hash"]["nix32"] == libnix("hash", "-C", str(repo), "--tag", "v0.1.0").stdout.strip()
+    assert state(repo) == before
+
+
+def test_create_tag_then_release(make_repo, tmp_path: Path) -> None:
+    repo = crate_repo(make_repo)
+    (repo / "src" / "main.rs").write_text('fn main() { println!("v2"); }\n')
+    commit_all(repo, "v0.2")
+    url = f"file://{tmp_path}/never-fetched.tar.gz"
+    proc = release(repo, "--tag", "v0.2.0", "--create-tag", "--message", "Second", "--url", url)
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "tag", "-l", "--format=%(objecttype) %(contents:subject)", "v0.2.0") == "tag Second"
+
+
+def test_workspace_members_and_old_filter_source(make_repo, forge_copy, nix) -> None:
+    repo = make_repo("ws")
+    (repo / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["crates/app-cli"]\n\n[workspace.package]\nversion = "2.0.0"\n'
+    )
+    member = repo / "crates" / "app-cli"
+    (member / "src").mkdir(parents=True)
+    (member / "Cargo.toml").write_text('[package]\nname = "app-cli"\nversion.workspace = true\n')
+    (member / "src" / "main.rs").write_text("fn main() {}\n")
+    commit_all(repo)
+    git(repo, "tag", "v2.0.0")
+    url = forge_copy(repo, "v2.0.0")
+    proc = release(repo, "--tag", "v2.0.0", "--url", url, env={"FAKE_CARGO_MODE": "old"})
+    assert proc.returncode == 0, proc.stderr
+    export = repo / "libnix-2.0.0+v2.0.0"
+    (crate,) = export.glob("derivations/app-cli-*-bin-*.nix")
+    src = binding(crate.read_text(), "src")
+    assert "filterSource" not in src and src.endswith('/crates/app-cli"')
+    evaluated = nix_eval(f'builtins.readFile ({src} + "/src/main.rs")')
+    assert evaluated.returncode == 0 and "fn main" in evaluated.stdout, evaluated.stderr
+
+
+def test_exporter_pinned_form_is_checked(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    ok = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_MODE": "pinned"})
+    assert ok.returncode == 0, ok.stderr
+    shutil.rmtree(repo / "libnix-0.1.0+v0.1.0")
+    for p in repo.glob("libnix-0.1.0+v0.1.0.*"):
+        p.unlink()
+    (repo / "libnix.json").unlink()
+    before = state(repo)
+    bad = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_MODE": "badpin"})
+    _one_line(bad, 1, "pinned to sha256:1111")
+    assert state(repo) == before
+
+
+@pytest.mark.parametrize(
+    ("mode", "code", "needle"),
+    [
+        ("fail", 3, "due to 1 previous error"),
+        ("nothing", 3, "wrote nothing"),
+        ("leak", 1, "/home/alice"),
+    ],
+)
+def test_exporter_failures_leave_nothing_behind(
+    make_repo, forge_copy, mode: str, code: int, needle: str
+) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    before = state(repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_MODE": mode})
+    _one_line(proc, code, needle)
+    assert state(repo) == before
+    if mode == "fail":
+        assert "error[E0425]" in proc.stderr  # the exporter's own lines were streamed
+
+
+def test_create_tag_is_removed_when_the_export_fails(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    before = state(repo)
+    proc = release(repo, "--tag", "v9", "--create-tag", "--url", "file:///x", env={"FAKE_CARGO_MODE": "fail"})
+    _one_line(proc, 3, "write-nix-buildsystem failed")
+    assert state(repo) == before
+
+
+def test_ctrl_c_mid_export_leaves_no_worktree_no_tag_no_export(make_repo, tmp_path: Path) -> None:
+    repo = crate_repo(make_repo)
+    before = state(repo)
+    pidfile = tmp_path / "cargo.pid"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scaffold", "release", "-C", str(repo), "--cargo", FAKE_CARGO, "--tag", "v5",
+         "--create-tag", "--url", "file:///x"],
+        env={**os.environ, "PYTHONPATH": str(REPO), "FAKE_CARGO_MODE": "sleep",
+             "FAKE_CARGO_PIDFILE": str(pidfile)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not pidfile.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pidfile.exists(), "the exporter never started"
+    assert git(repo, "worktree", "list").count("\n") == 1  # mid-export: the worktree is there
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert state(repo) == before
+    assert not list(repo.glob(".libnix-staging-*"))
+
+
+def test_rewrite_of_the_real_fixtures(make_repo, forge_copy, nix) -> None:
+    """The files cargo (libnix) wrote for its own tree, committed at nix/ as upstream does."""
+    repo = crate_repo(make_repo, "cargo")
+    shutil.copytree(FIXTURES / "cargo-libnix", repo / "nix")
+    os.system(f"chmod -R u+w {repo / 'nix'}")
+    commit_all(repo, "build system")
+    git(repo, "tag", "-f", "-a", "v0.1.0", "-m", "again")
+    url = forge_copy(repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(repo / "nix"))
+    assert proc.returncode == 0, proc.stderr
+    export = repo / "libnix-0.1.0+v0.1.0"
+    original = (FIXTURES / "cargo-libnix" / "cargo_build_caller.nix").read_text()
+    caller = (export / "cargo_build_caller.nix").read_text()
+    # file by file: only project_root and the fenix fetch differ in the caller
+    changed = [a for a, b in zip(original.splitlines(), caller.splitlines(), strict=False) if a != b]
+    assert changed[0].strip() == "project_root = ../.;"
+    assert binding(original, "nixpkgsSrc") == binding(caller, "nixpkgsSrc")
+    assert 'sha256 = "sha256-tl/0cnsqB/Yt7DbaGMel2RLa7QG5elA8lkaOXli6VdY=";' in caller
+    deriv = "derivations/cargo-0.88.0-bin-b4cc6eeacb818d24.nix"
+    # the root crate takes project_root as an argument: nothing local in it, so it is kept byte for byte
+    assert (export / deriv).read_bytes() == (FIXTURES / "cargo-libnix" / deriv).read_bytes()
+    root = binding(caller, "project_root")
+    assert nix_eval(f'builtins.pathExists ({root} + "/nix/cargo_build_caller.nix")').stdout.strip() == "true"
+    doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
+    assert doc["attributes"] == ["cargo-0_88_0-bin-b4cc6eeacb818d24"]
+
+
+def test_verify_remote_against_a_local_forge(make_repo, http_dir) -> None:
+    base, www = http_dir
+    repo = crate_repo(make_repo)
+    (www / "good.tar.gz").write_bytes(b"")
+    forge_tarball(repo, "v0.1.0", www / "good.tar.gz", prefix="hello-v0.1.0/")
+    ok = release(repo, "--tag", "v0.1.0", "--url", f"{base}/good.tar.gz", "--verify-remote", "--dry-run")
+    assert ok.returncode == 0, ok.stderr
+    assert "remote tarball verified" in ok.stderr
+    (repo / "src" / "extra.rs").write_text("// not in the tag\n")
+    commit_all(repo)
+    git(repo, "tag", "v0.1.1")
+    forge_tarball(repo, "v0.1.1", www / "other.tar.gz")
+    before = state(repo)
+    bad = release(repo, "--tag", "v0.1.0", "--url", f"{base}/other.tar.gz", "--verify-remote")
+    _one_line(bad, 1, "export-subst")
+    assert state(repo) == before
+    down = release(repo, "--tag", "v0.1.0", "--url", "http://127.0.0.1:9/x.tar.gz", "--verify-remote")
+    _one_line(down, 3, "cannot reach")
+
+
+def test_bad_input(make_repo, tmp_path: Path, forge_copy) -> None:
+    _one_line(libnix("release", "-C", str(tmp_path), "--tag", "v1"), 1, "not inside a git repository")
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    _one_line(release(repo, "--tag", "v7", "--url", url), 1, "no tag 'v7'")
+    _one_line(release(repo, "--tag", "v0.1.0", "--create-tag", "--url", url), 1, "exists already")
+    (repo / "src" / "main.rs").write_text("fn main() { dirty }\n")
+    _one_line(release(repo, "--tag", "v0.1.0", "--url", url, "--no-worktree"), 1, "uncommitted changes")
+    git(repo, "checkout", "--", ".")
+    _one_line(
+        release(repo, "--tag", "v0.1.0", "--url", url, "--cargo", str(tmp_path / "nope")), 1, "nix develop"
+    )
+    _one_line(release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(tmp_path)), 1, "not a generated")
+    (repo / "libnix-0.1.0+v0.1.0").mkdir()
+    _one_line(release(repo, "--tag", "v0.1.0", "--url", url), 1, "--force")
+    (repo / "libnix-0.1.0+v0.1.0").rmdir()
+
+    bare = crate_repo(make_repo, "noremote", remote=None)
+    _one_line(release(bare, "--tag", "v0.1.0"), 1, "no `origin` remote")
+    odd = crate_repo(make_repo, "odd", remote="https://git.example.org/a/b.git")
+    _one_line(release(odd, "--tag", "v0.1.0"), 1, "unknown forge")
+    norust = make_repo("norust")
+    commit_all(norust)
+    git(norust, "tag", "v1")
+    _one_line(release(norust, "--tag", "v1", "--url", url), 1, "no Cargo.toml")
+    nover = make_repo("nover")
+    (nover / "Cargo.toml").write_text('[package]\nname = "x"\n')
+    commit_all(nover)
+    git(nover, "tag", "v1")
+    _one_line(release(nover, "--tag", "v1", "--url", url), 1, "no version")
+
+
+def test_check(make_repo, forge_copy, tmp_path: Path) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    assert release(repo, "--tag", "v0.1.0", "--url", url).returncode == 0
+    export = repo / "libnix-0.1.0+v0.1.0"
+    tarball = url.removeprefix("file://")
+    ok = libnix("check", str(export), "--tarball", tarball, "--json")
+    assert ok.returncode == 0, ok.stdout
+    doc = json.loads(ok.stdout)
+    assert doc["ok"] and doc["pins"][0]["verified"] is True and doc["parsed"] == "ok"
+    assert libnix("check", str(export), "--strict").returncode == 1  # upstream's IFD, when asked to fail
+
+    other = tmp_path / "other.tar.gz"
+    forge_tarball(repo, "HEAD~0", other, prefix="x/")
+    (repo / "src" / "main.rs").write_text("fn main() { changed }\n")
+    commit_all(repo)
+    forge_tarball(repo, "HEAD", other, prefix="x/")
+    bad = libnix("check", str(export), "--tarball", str(other))
+    assert bad.returncode == 1 and "hashes to" in bad.stdout
+
+    crate = next(export.glob("derivations/hello-*.nix"))
+    crate.write_text(crate.read_text().replace('unpackPhase = "";', f'unpackPhase = "cp -r {repo}/src .";'))
+    leaked = libnix("check", str(export))
+    assert leaked.returncode == 1 and str(repo) in leaked.stdout
+    crate.write_text(crate.read_text().replace("with deps;", "with deps; let broken = ; in"))
+    broken = libnix("check", str(export))
+    assert broken.returncode == 1 and "syntax error" in broken.stdout
