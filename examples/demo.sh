@@ -1,25 +1,40 @@
 #!/usr/bin/env bash
-# The newcomer's first command: set everything up, then show libnix on the bundled example crate,
-# offline. The example is copied into a temporary git repository and tagged, as a release would be.
+# The newcomer's first command: set everything up, then run the release flow on the bundled example,
+# offline. The example crate is copied into a temporary git repository (origin: a GitHub URL, never
+# contacted), tagged, and released from the bundled build system; nix itself then checks our hashes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$here/.ci/setup"
 libnix="$here/.venv/bin/libnix"
+export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.invalid
+export GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp -r "$here/examples/hello" "$work/hello"
 cd "$work/hello"
 git init -q -b main
-git -c user.name=demo -c user.email=demo@example.invalid add -A
-git -c user.name=demo -c user.email=demo@example.invalid commit -q -m "hello 0.1.0"
-git -c user.name=demo -c user.email=demo@example.invalid tag -a v0.1.0 -m "Release v0.1.0"
+git remote add origin https://github.com/acme/hello.git
+git add -A
+git commit -q -m "hello 0.1.0"
+git tag -a v0.1.0 -m "Release v0.1.0"
+
+# what `CARGO_BACKEND=nix cargo build --release` leaves in target/release/nix (see its README)
+mkdir -p target/release
+cp -r "$here/examples/hello-buildsystem" target/release/nix
+rm target/release/nix/README.md
 
 echo
-echo "== libnix hash --tag v0.1.0 (offline, from the git archive stream)"
-"$libnix" hash --tag v0.1.0 --json
+echo "== libnix release --tag v0.1.0 --from target/release/nix"
+"$libnix" release --tag v0.1.0 --from target/release/nix
 
-echo
-echo "== the same tarball as a forge serves it, hashed by nix itself"
+echo "== nix's own hash of the tag tarball as GitHub serves it (git archive), and libnix check against it"
 git archive --format=tar.gz --prefix=hello-v0.1.0/ v0.1.0 > "$work/hello-v0.1.0.tar.gz"
-nix-prefetch-url --unpack "file://$work/hello-v0.1.0.tar.gz" 2>/dev/null
+LC_ALL=C.UTF-8 nix-prefetch-url --unpack "file://$work/hello-v0.1.0.tar.gz" 2>/dev/null
+"$libnix" check libnix-0.1.0+v0.1.0 --tarball "$work/hello-v0.1.0.tar.gz"
+
+echo
+echo "== nix fetches the release asset with the hash libnix printed"
+asset_hash=$(python3 -c 'import json; print(json.load(open("libnix.json"))["asset_sha256"])')
+LC_ALL=C.UTF-8 nix-instantiate --eval --expr \
+  "builtins.fetchTarball { url = \"file://$PWD/libnix-0.1.0+v0.1.0.tar.bz2\"; sha256 = \"$asset_hash\"; }"
