@@ -103,9 +103,10 @@ def nix_files(root: Path) -> list[Path]:
 
 # -- rewriting ---------------------------------------------------------------------------------------
 
-_FILTER_SOURCE = re.compile(r"\bsrc\s*=\s*builtins\.filterSource\s*\(")
-_FETCH_GITHUB = re.compile(r"(?:\bpkgs\.)?\bfetchFromGitHub\s*\{([^{}]*)\}")
-_FETCH_TARBALL = re.compile(r"\bbuiltins\.fetchTarball\s*\{([^{}]*)\}")
+# patterns start with a literal: Python's re then jumps between candidates instead of trying every offset
+_FILTER_SOURCE = re.compile(r"src\s*=\s*builtins\.filterSource\s*\(")
+_FETCH_GITHUB = re.compile(r"fetchFromGitHub\s*\{([^{}]*)\}")
+_FETCH_TARBALL = re.compile(r"builtins\.fetchTarball\s*\{([^{}]*)\}")
 _ATTR = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"([^"\\$]*)"\s*;')
 
 
@@ -158,7 +159,7 @@ def rewrite_text(text: str, rel_file: Path, origin: Origin, pin: Pin, report: Re
     edits: list[tuple[int, int, str]] = []
 
     # older cargo (libnix): src = builtins.filterSource (path: type: …) /abs/checkout[/member];
-    for m in _FILTER_SOURCE.finditer(text):
+    for m in _FILTER_SOURCE.finditer(text) if "filterSource" in text else ():
         end = _balanced_end(text, m.end() - 1)
         lit = re.match(r"\s*(/[A-Za-z0-9._\-+/]+)", text[end:])
         if not lit:
@@ -194,7 +195,7 @@ def rewrite_text(text: str, rel_file: Path, origin: Origin, pin: Pin, report: Re
         report.rewritten.append(Finding(shown, line, f"{lit.text} pinned to the tag's tarball"))
 
     # import (pkgs.fetchFromGitHub {…}) is import-from-derivation; fetchTarball of the archive is not
-    for m in _FETCH_GITHUB.finditer(text):
+    for m in _FETCH_GITHUB.finditer(text) if "fetchFromGitHub" in text else ():
         attrs = _attrs(m.group(1))
         if attrs is None or not {"owner", "repo", "rev"} <= attrs.keys():
             continue
@@ -206,7 +207,8 @@ def rewrite_text(text: str, rel_file: Path, origin: Origin, pin: Pin, report: Re
         url = f"https://github.com/{attrs['owner']}/{attrs['repo']}/archive/{attrs['rev']}.tar.gz"
         body = f"    url = {nix_string(url)};\n    sha256 = {nix_string(digest)};\n"
         new = f"builtins.fetchTarball {{\n{body}  }}"
-        edits.append((m.start(), m.end(), new))
+        start = m.start() - 5 if text.endswith("pkgs.", 0, m.start()) else m.start()
+        edits.append((start, m.end(), new))
         line = nixlex.line_of(text, m.start())
         report.rewritten.append(
             Finding(shown, line, f"fetchFromGitHub {attrs['owner']}/{attrs['repo']} -> builtins.fetchTarball")
@@ -218,7 +220,7 @@ def rewrite_text(text: str, rel_file: Path, origin: Origin, pin: Pin, report: Re
 
 
 def rewrite(root: Path, origin: Origin, pin: Pin) -> Report:
-    """Rewrite every `.nix` file under `root` in place (a staging copy), then verify the result."""
+    """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result."""
     report = Report()
     for path in nix_files(root):
         rel = path.relative_to(root)
@@ -230,7 +232,6 @@ def rewrite(root: Path, origin: Origin, pin: Pin) -> Report:
             continue
         if new != text:
             path.write_text(new, encoding="utf-8")
-    verify(root, pin, origin.source_roots, report=report)
     return report
 
 
@@ -241,18 +242,19 @@ _LEAK_PATTERNS = (
     re.compile(r"/Users/[^/\s\"';}]+"),
     re.compile(r"/nix/store/[0-9a-df-np-sv-z]{32}-[^\s\"';}]*"),
 )
-_IFD_READ = re.compile(r"\bbuiltins\.(readFile|pathExists|readDir)\s*\(?\s*\"\$\{")
-_IFD_IMPORT_FETCH = re.compile(r"\bimport\s*\(\s*(?:pkgs\.)?(fetch\w+)")
-_FETCH_BINDING = re.compile(r"([A-Za-z_][\w'-]*)\s*=\s*(?:pkgs\.)?(fetch\w+)\s*\{")
+_IFD_READ = re.compile(r"builtins\.(readFile|pathExists|readDir)\s*\(?\s*\"\$\{")
+_IFD_IMPORT_FETCH = re.compile(r"import\s*\(\s*(?:pkgs\.)?(fetch\w+)")
+_FETCHER_CALL = re.compile(r"(fetch\w+)\s*\{")
+_BOUND_TO = re.compile(r"([A-Za-z_][\w'-]*)\s*=\s*(?:pkgs\.)?$")
 _NAME = re.compile(r'^\s*name\s*=\s*"([^"]+)"\s*;', re.M)
 
 
-def _needles(source_roots: tuple[Path, ...], extra: tuple[Path, ...]) -> list[str]:
+def _needles(source_roots: tuple[Path, ...], extra: tuple[Path, ...]) -> list[tuple[str, re.Pattern[str]]]:
     out = {str(p) for p in (*source_roots, *extra) if str(p) not in ("/", "")}
     home = os.path.expanduser("~")
     if home not in ("/", "~", ""):
         out.add(home)
-    return sorted(out, key=len, reverse=True)
+    return [(n, re.compile(re.escape(n) + r"(?=[/\s\"';}]|$)")) for n in sorted(out, key=len, reverse=True)]
 
 
 def verify(
@@ -267,6 +269,7 @@ def verify(
     report = report or Report()
     files = nix_files(root)
     report.files = len(files)
+    waiter = nixtool.start_parse(files) if parse and nixtool.available() else None
     needles = _needles(source_roots, (root.resolve(),))
     for path in files:
         rel = path.relative_to(root).as_posix()
@@ -280,20 +283,21 @@ def verify(
             if names:
                 report.attributes.append(names[0])
     report.attributes.sort()
-    if parse:
-        if nixtool.available():
-            error = nixtool.parse_errors(files)
-            report.parsed = "ok" if error is None else error
-            if error is not None:
-                report.errors.append(Finding("(nix-instantiate --parse)", 0, error))
-        else:
-            report.parsed = "not checked (nix-instantiate not found)"
+    if waiter is not None:
+        error = waiter()
+        report.parsed = "ok" if error is None else error
+        if error is not None:
+            report.errors.append(Finding("(nix-instantiate --parse)", 0, error))
+    elif parse:
+        report.parsed = "not checked (nix-instantiate not found)"
     return report
 
 
-def _check_paths(text: str, rel: str, needles: list[str], report: Report) -> None:
-    for needle in needles:
-        for m in re.finditer(re.escape(needle) + r"(?=[/\s\"';}]|$)", text):
+def _check_paths(text: str, rel: str, needles: list[tuple[str, re.Pattern[str]]], report: Report) -> None:
+    for needle, pattern in needles:
+        if needle not in text:
+            continue
+        for m in pattern.finditer(text):
             line = nixlex.line_of(text, m.start())
             report.errors.append(Finding(rel, line, f"absolute path of the build machine: {needle}"))
     for pattern in _LEAK_PATTERNS:
@@ -324,7 +328,7 @@ def _check_paths(text: str, rel: str, needles: list[str], report: Report) -> Non
 
 
 def _check_pins(text: str, rel: str, pin: Pin, report: Report) -> None:
-    for m in _FETCH_TARBALL.finditer(text):
+    for m in _FETCH_TARBALL.finditer(text) if "fetchTarball" in text else ():
         attrs = _attrs(m.group(1)) or {}
         if attrs.get("url") != pin.url:
             continue
@@ -343,16 +347,22 @@ def _check_pins(text: str, rel: str, pin: Pin, report: Report) -> None:
 
 
 def _check_ifd(text: str, rel: str, report: Report) -> None:
-    for m in _IFD_READ.finditer(text):
+    for m in _IFD_READ.finditer(text) if "builtins.read" in text or "builtins.pathExists" in text else ():
         line = nixlex.line_of(text, m.start())
         report.ifd.append(
             Finding(rel, line, f"builtins.{m.group(1)} on a derivation's output during evaluation")
         )
+    if "import" not in text:
+        return
     for m in _IFD_IMPORT_FETCH.finditer(text):
         line = nixlex.line_of(text, m.start())
         report.ifd.append(Finding(rel, line, f"import of {m.group(1)}'s output during evaluation"))
-    for m in _FETCH_BINDING.finditer(text):
-        name, fetcher = m.group(1), m.group(2)
+    for m in _FETCHER_CALL.finditer(text):
+        # anchored on the rare `fetchX {`, then the binding `name = [pkgs.]` just before it
+        bound = _BOUND_TO.search(text, max(0, m.start() - 120), m.start())
+        if not bound:
+            continue
+        name, fetcher = bound.group(1), m.group(1)
         imp = re.search(r"\bimport\s*\(?\s*" + re.escape(name) + r"\b", text)
         if imp:
             line = nixlex.line_of(text, imp.start())

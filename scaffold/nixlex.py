@@ -6,8 +6,8 @@ with regexes keeps a scan of hundreds of files well under a second.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 _CODE_STOP = re.compile(r"\"|''|#|/\*|\{|\}")
@@ -105,15 +105,25 @@ class PathLiteral:
     kind: str  # "path" (relative, absolute or ~) or "search" (<nixpkgs>)
 
 
-def path_literals(text: str) -> Iterator[PathLiteral]:
+def path_literals(text: str) -> tuple[PathLiteral, ...]:
+    return _path_literals(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _path_literals(text: str) -> tuple[PathLiteral, ...]:
+    """Cached: the rewrite and the verification scan the same unchanged files."""
+    found: list[PathLiteral] = []
     for span in spans(text):
         if span.kind != "code":
             continue
+        if text.find("/", span.start, span.end) < 0 and text.find("<", span.start, span.end) < 0:
+            continue
         for m in _TOKENS.finditer(text, span.start, span.end):
             if m.lastgroup == "path":
-                yield PathLiteral(m.group(), m.start(), m.end(), "path")
+                found.append(PathLiteral(m.group(), m.start(), m.end(), "path"))
             elif m.lastgroup == "spath":
-                yield PathLiteral(m.group(), m.start(), m.end(), "search")
+                found.append(PathLiteral(m.group(), m.start(), m.end(), "search"))
+    return tuple(found)
 
 
 def line_of(text: str, offset: int) -> int:

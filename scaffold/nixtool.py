@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import ExternalError
@@ -18,19 +19,35 @@ def available(tool: str = "nix-instantiate") -> bool:
     return shutil.which(tool) is not None
 
 
-def parse_errors(files: list[Path]) -> str | None:
-    """None when every file parses; else nix's first error, on one line. One process per 200 files."""
+def start_parse(files: list[Path]) -> Callable[[], str | None]:
+    """Start `nix-instantiate --parse` (one process per 200 files) and return a function that waits
+    for them: None when every file parses, else nix's first error on one line. Starting early lets
+    nix parse while libnix does its own checks."""
+    procs = []
     for i in range(0, len(files), _BATCH):
         batch = [str(f) for f in files[i : i + _BATCH]]
         try:
-            proc = subprocess.run(
-                ["nix-instantiate", "--parse", *batch], capture_output=True, text=True, env=_ENV
+            procs.append(
+                subprocess.Popen(
+                    ["nix-instantiate", "--parse", *batch],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    env=_ENV,
+                )
             )
         except OSError as exc:
             raise ExternalError(f"cannot run nix-instantiate: {exc.strerror}") from None
-        if proc.returncode != 0:
-            lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
-            where = next((ln for ln in lines if ln.startswith("at ")), "")
-            first = lines[0] if lines else f"exit {proc.returncode}"
-            return f"{first.removeprefix('error: ')} {where}".strip()
-    return None
+
+    def wait() -> str | None:
+        first_error = None
+        for proc in procs:
+            _, err = proc.communicate()
+            if proc.returncode != 0 and first_error is None:
+                lines = [ln.strip() for ln in err.splitlines() if ln.strip()]
+                where = next((ln for ln in lines if ln.startswith("at ")), "")
+                first = lines[0] if lines else f"exit {proc.returncode}"
+                first_error = f"{first.removeprefix('error: ')} {where}".strip()
+        return first_error
+
+    return wait

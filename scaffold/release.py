@@ -7,6 +7,7 @@ removed. So a failed or interrupted release leaves the repository as it found it
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import shutil
@@ -20,7 +21,7 @@ from . import __version__, buildsystem, cargo, exporter, gitrepo, snippets
 from .download import Progress
 from .errors import HashMismatch, UserError
 from .forge import Forge, detect
-from .hash import hash_git, hash_tarball, hash_url
+from .hash import hash_directory, hash_git, hash_url
 from .nixhash import Sha256
 
 MANIFEST = "libnix.json"
@@ -221,6 +222,12 @@ def _export(
         if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
             (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
         report = buildsystem.rewrite(staged, origin, pin)
+        staged_asset = staging / asset.name
+        # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            packing = pool.submit(pack, staged, staged_asset, gitrepo.commit_time(ref))
+            buildsystem.verify(staged, pin, origin.source_roots, report=report)
+            packing.result()
         result.report = report
         result.attributes = report.attributes
         if report.errors:
@@ -228,9 +235,9 @@ def _export(
             raise UserError(f"the build system cannot be exported: {report.errors[0]}{more}")
         for finding in report.ifd:
             log(f"IFD (upstream cargo (libnix)): {finding}")
-        staged_asset = staging / asset.name
-        pack(staged, staged_asset, gitrepo.commit_time(ref))
-        result.asset_sha256 = hash_tarball(str(staged_asset)).sha256
+        # the NAR of the packed directory is what fetchTarball of the asset checks: pack keeps every byte,
+        # the executable bit and symlinks, so hashing the directory spares decompressing the asset
+        result.asset_sha256 = hash_directory(str(staged)).sha256
         result.snippets = snippets.render(result)
         (staging / release_json.name).write_text(json.dumps(result.as_json(), indent=2) + "\n")
         (staging / snippet_file.name).write_text(snippets.markdown(result))
