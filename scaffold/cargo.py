@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ class Project:
     is_workspace: bool
     members: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # [*.metadata.libnix]
+    edition: str = "2021"
+    rust_version: str = ""
+    binaries: list[str] = field(default_factory=list)
+    default_members: list[str] = field(default_factory=list)
 
 
 def read_project(root: Path) -> Project:
@@ -51,11 +56,134 @@ def read_project(root: Path) -> Project:
         **((workspace.get("metadata") or {}).get("libnix") or {}),
         **((package.get("metadata") or {}).get("libnix") or {}),
     }
+    ws_package = workspace.get("package") or {}
+
+    def inherited(key: str, default: str) -> str:
+        value = package.get(key, ws_package.get(key, default))
+        if isinstance(value, dict):  # `key.workspace = true`
+            value = ws_package.get(key, default)
+        return str(value)
+
     return Project(
         root=root,
         name=str(name),
         version=str(version) if version is not None else None,
         is_workspace=bool(workspace),
-        members=[str(m) for m in workspace.get("members", [])],
+        members=expand_members(root, [str(m) for m in workspace.get("members", [])]),
         metadata=metadata,
+        edition=inherited("edition", "2021"),
+        rust_version=inherited("rust-version", ""),
+        binaries=binaries(root, doc),
+        default_members=[str(m) for m in workspace.get("default-members", [])],
     )
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    channel: str  # stable, beta, nightly, or "version" for an exact release
+    version: str = ""
+    components: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    profile: str | None = None
+
+
+_VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
+_NIGHTLY = re.compile(r"^nightly(-\d{4}-\d{2}-\d{2})?$")
+_BETA = re.compile(r"^beta(-\d{4}-\d{2}-\d{2})?$")
+
+
+def parse_channel(channel: str, where: str) -> tuple[str, str]:
+    """A rustup channel as the template's (channel, version)."""
+    if channel == "stable":
+        return "stable", ""
+    if _BETA.match(channel):
+        return "beta", ""
+    if _NIGHTLY.match(channel):
+        return "nightly", ""
+    if _VERSION.match(channel):
+        return "version", channel if channel.count(".") == 2 else channel + ".0"
+    raise UserError(f"{where}: unknown toolchain channel {channel!r} (stable, beta, nightly[-DATE] or 1.x.y)")
+
+
+def read_toolchain(root: Path) -> Toolchain | None:
+    """rust-toolchain.toml, or the legacy rust-toolchain (one line, or TOML as well)."""
+    for name in ("rust-toolchain.toml", "rust-toolchain"):
+        path = root / name
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        if name == "rust-toolchain" and "[toolchain]" not in text:
+            lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+            if len(lines) != 1:
+                raise UserError(f"{path}: expected one line naming the channel")
+            channel, version = parse_channel(lines[0], str(path))
+            return Toolchain(channel, version)
+        doc = read_toml(path)
+        table = doc.get("toolchain")
+        if not isinstance(table, dict) or "channel" not in table:
+            raise UserError(f"{path}: no [toolchain] channel")
+        channel, version = parse_channel(str(table["channel"]), str(path))
+        return Toolchain(
+            channel,
+            version,
+            tuple(str(c) for c in table.get("components", [])),
+            tuple(str(t) for t in table.get("targets", [])),
+            table.get("profile"),
+        )
+    return None
+
+
+_ARCHES = (
+    "x86_64", "i686", "i586", "aarch64", "arm", "armv5te", "armv7", "armv7a", "armv7r", "thumbv6m",
+    "thumbv7em", "thumbv7m", "thumbv8m.main", "riscv32imac", "riscv32imc", "riscv64gc", "powerpc",
+    "powerpc64", "powerpc64le", "s390x", "mips", "mipsel", "mips64", "loongarch64", "sparc64",
+    "wasm32", "wasm64", "nvptx64", "bpfel", "bpfeb", "x86_64h", "arm64e", "armebv7r", "armv7s",
+)  # fmt: skip
+_TRIPLE = re.compile(r"^([a-z0-9_.]+)-([a-z0-9_]+)(-[a-z0-9_]+){0,2}$")
+
+
+def validate_target(target: str) -> str:
+    m = _TRIPLE.match(target)
+    if not m or m.group(1) not in _ARCHES:
+        raise UserError(f"unknown target triple {target!r} (e.g. x86_64-unknown-linux-musl)")
+    return target
+
+
+def expand_members(root: Path, patterns: list[str]) -> list[str]:
+    """Workspace member globs as cargo expands them: directories holding a Cargo.toml."""
+    found: list[str] = []
+    for pattern in patterns:
+        matches = sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
+        for path in matches:
+            if (path / "Cargo.toml").is_file():
+                rel = path.relative_to(root).as_posix()
+                if rel not in found:
+                    found.append(rel)
+    return found
+
+
+def binaries(root: Path, doc: dict[str, Any]) -> list[str]:
+    package = doc.get("package") or {}
+    names = [str(b["name"]) for b in doc.get("bin", []) if isinstance(b, dict) and "name" in b]
+    if not names and package.get("name") and (root / "src" / "main.rs").is_file():
+        names.append(str(package["name"]))
+    names += [p.stem for p in sorted((root / "src" / "bin").glob("*.rs")) if p.stem not in names]
+    return names
+
+
+_CRATE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def crate_name_for(directory: Path) -> str:
+    name = _CRATE_NAME.sub("-", directory.name.lower()).strip("-_") or "app"
+    return name if name[0].isalpha() else f"app-{name}"
+
+
+def write_minimal_crate(root: Path, name: str) -> list[str]:
+    """A binary crate, as `cargo new` writes it, without needing cargo."""
+    (root / "src").mkdir(parents=True, exist_ok=True)
+    (root / "Cargo.toml").write_text(
+        f'[package]\nname = "{name}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n'
+    )
+    (root / "src" / "main.rs").write_text('fn main() {\n    println!("Hello, world!");\n}\n')
+    return ["Cargo.toml", "src/main.rs"]

@@ -78,6 +78,37 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--strict", action="store_true", help="count import-from-derivation as a failure")
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(func=_cmd_check)
+
+    i = sub.add_parser(
+        "init",
+        help="turn a Rust repo (or an empty directory) into a flake with fenix and cargo (libnix)",
+        description="Write flake.nix (nixpkgs, fenix, cargo (libnix), a dev shell), Cargo.dependencies.nix, "
+        "GitHub workflows and .gitignore lines through libnix's copier template. Defaults come from "
+        "Cargo.toml, rust-toolchain(.toml) and the origin remote.",
+    )
+    i.add_argument("directory", nargs="?", default=".", help="the project (default .; created if missing)")
+    i.add_argument(
+        "--defaults", action="store_true", help="ask nothing: take the project's facts and defaults"
+    )
+    i.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="answer a question")
+    i.add_argument("--pretend", action="store_true", help="list what would be written; write nothing")
+    i.add_argument("--force", action="store_true", help="replace files that exist and differ")
+    i.add_argument("--template", metavar="SRC", help="another template source (a libnix git checkout, a URL)")
+    i.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) with --template")
+    i.add_argument("--offline", action="store_true", help="do not fetch a Rust version's manifest hash")
+    i.set_defaults(func=_cmd_init)
+
+    u = sub.add_parser(
+        "update",
+        help="re-apply a newer template, keeping your edits (3-way merge)",
+        description="Re-apply the template of this libnix (or --template/--vcs-ref) with the recorded "
+        "answers. Your edits survive, the template's changes arrive; conflicts are marked inline.",
+    )
+    u.add_argument("directory", nargs="?", default=".", help="the project (default .)")
+    u.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="change an answer")
+    u.add_argument("--template", metavar="SRC", help="update from this template source")
+    u.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) to update to")
+    u.set_defaults(func=_cmd_update)
     return parser
 
 
@@ -172,6 +203,55 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"  error: {finding}")
         print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")
     return 0 if result.ok else 1
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from .init import InitOptions, run_init
+
+    ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    opts = InitOptions(
+        args.directory, tuple(args.data), not ask, args.pretend, args.force, args.template, args.vcs_ref,
+        args.offline,
+    )  # fmt: skip
+    result = run_init(opts, log=_log)
+    if result.already:
+        print(f"{result.directory} is already set up by libnix: nothing changed (use `libnix update`)")
+        return 0
+    verb = "would write" if result.pretend else "wrote"
+    for rel in result.created_crate:
+        print(f"  {verb} {rel} (a new crate)")
+    for rel in result.written:
+        print(f"  {verb} {rel}")
+    for rel in result.kept:
+        print(f"  kept   {rel} (yours)")
+    for warning in result.warnings:
+        print(f"libnix: warning: {warning}", file=sys.stderr)
+    if not result.pretend:
+        print(f"\n{result.directory} is ready: `nix develop`, then `cargo build` (CARGO_BACKEND=nix).")
+    return 0
+
+
+def _cmd_update(args: argparse.Namespace) -> int:
+    from .init import UpdateOptions, run_update
+
+    result = run_update(
+        UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref), log=_log
+    )
+    if not result.changed:
+        print(f"{result.directory}: already up to date with the template ({result.to_version})")
+        return 0
+    for rel in result.changed:
+        mark = " (CONFLICT: resolve the <<<<<<< markers)" if rel in result.conflicts else ""
+        print(f"  updated {rel}{mark}")
+    if result.conflicts:
+        print(
+            f"libnix: error: {len(result.conflicts)} file(s) conflict with your edits: "
+            + ", ".join(result.conflicts),
+            file=sys.stderr,
+        )
+        return 1
+    print("review with `git diff`, then commit")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

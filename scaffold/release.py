@@ -21,6 +21,7 @@ from . import __version__, buildsystem, cargo, exporter, gitrepo, snippets
 from .download import Progress
 from .errors import HashMismatch, UserError
 from .forge import Forge, detect
+from .fsutil import atomic_write
 from .hash import hash_directory, hash_git, hash_url
 from .nixhash import Sha256
 
@@ -331,15 +332,3 @@ def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:
         "asset_sha256": result.asset_sha256.prefixed if result.asset_sha256 else None,
     }
     atomic_write(repo / MANIFEST, json.dumps(doc, indent=2) + "\n")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

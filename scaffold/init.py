@@ -1,0 +1,351 @@
+"""`libnix init [DIR]` and `libnix update [DIR]`: the copier template applied to a Rust project.
+
+`init` renders the template once into a temporary directory, compares every file with what the project
+already has, and writes only when nothing of the user's would be overwritten (or `--force` says so), so a
+refused init changes nothing. The project's facts (Cargo.toml, rust-toolchain, origin) become the
+template's defaults; `--data KEY=VALUE` overrides them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cargo, gitrepo, template
+from .errors import ExternalError, UserError
+from .forge import detect
+from .fsutil import atomic_write
+
+Log = Callable[[str], None]
+GITIGNORE_LINES = ("result", "result-*", "/target")
+RUST_DIST = "https://static.rust-lang.org/dist"
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    directory: str = "."
+    data: tuple[str, ...] = ()
+    defaults: bool = True  # False: copier asks on the terminal
+    pretend: bool = False
+    force: bool = False
+    template: str | None = None  # a copier template source (a git checkout of libnix, a URL)
+    vcs_ref: str | None = None
+    offline: bool = False
+
+
+@dataclass
+class InitResult:
+    directory: Path
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # files the template skips when they exist
+    created_crate: list[str] = field(default_factory=list)
+    already: bool = False
+    pretend: bool = False
+    warnings: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+
+
+def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    import yaml
+
+    data: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise UserError(f"--data {pair!r}: expected KEY=VALUE")
+        if key not in known:
+            raise UserError(f"--data {key}: unknown question (known: {', '.join(sorted(known))})")
+        kind = known[key].get("type", "str")
+        if kind in ("yaml", "bool", "int", "float", "json"):
+            try:
+                data[key] = yaml.safe_load(raw)
+            except yaml.YAMLError:
+                raise UserError(f"--data {key}: {raw!r} is not valid YAML") from None
+        else:
+            data[key] = raw
+        choices = known[key].get("choices")
+        if choices and data[key] not in choices:
+            raise UserError(f"--data {key}: {raw!r} is not one of {', '.join(map(str, choices))}")
+    for target in data.get("targets") or []:
+        cargo.validate_target(str(target))
+    return data
+
+
+def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any]:
+    """What the project says, as answers to the template's questions."""
+    facts: dict[str, Any] = {}
+    if project is not None:
+        facts.update(
+            project_name=project.name,
+            version=project.version or "0.1.0",
+            edition=project.edition,
+            rust_version=project.rust_version,
+            binaries=project.binaries,
+            is_workspace=project.is_workspace,
+            members=project.members,
+        )
+    toolchain = cargo.read_toolchain(root)
+    if toolchain is not None:
+        facts["toolchain_channel"] = toolchain.channel
+        if toolchain.version:
+            facts["toolchain_version"] = toolchain.version
+        if toolchain.components:
+            base = ["rustc", "rust-src", "rustfmt", "clippy"]
+            extra = [c for c in toolchain.components if c not in (*base, "cargo")]
+            facts["toolchain_components"] = base + extra
+        for target in toolchain.targets:
+            cargo.validate_target(target)
+        facts["targets"] = list(toolchain.targets)
+    origin = None
+    if (root / ".git").exists():
+        origin = gitrepo.remote_url(str(root))
+    if origin:
+        try:
+            forge = detect(origin)
+            facts.update(forge=forge.kind, repo_owner=forge.remote.owner, repo_name=forge.remote.repo)
+        except UserError:
+            pass  # an unknown host: the flake needs no forge, the release can be told later
+    # no remote yet: most such projects end up on GitHub, where the workflows run
+    facts["ci"] = facts.get("forge", "none") in ("github", "none")
+    return facts
+
+
+def manifest_hash(version: str, offline: bool) -> str | None:
+    """sha256 (SRI) of Rust VERSION's channel manifest, which fenix's toolchainOf pins."""
+    if offline:
+        return None
+    import requests
+
+    base = os.environ.get("LIBNIX_RUST_DIST", RUST_DIST).rstrip("/")
+    try:
+        resp = requests.get(f"{base}/channel-rust-{version}.toml", timeout=(5, 30))
+    except requests.exceptions.RequestException:
+        return None
+    if resp.status_code == 404:
+        raise UserError(f"Rust {version} does not exist (no channel manifest at {base})")
+    if resp.status_code != 200:
+        return None
+    import base64
+
+    return "sha256-" + base64.b64encode(hashlib.sha256(resp.content).digest()).decode()
+
+
+def _is_empty(root: Path) -> bool:
+    return not any(p.name != ".git" for p in root.iterdir())
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a.is_file() and b.is_file() and a.read_bytes() == b.read_bytes()
+
+
+def _render(
+    src: str, ref: str | None, dest: Path, data: dict[str, Any], defaults: dict[str, Any], ask: bool
+) -> None:
+    import copier
+
+    try:
+        copier.run_copy(
+            src,
+            dest,
+            data=data,
+            user_defaults=defaults,
+            defaults=not ask,
+            vcs_ref=ref,
+            quiet=True,
+            overwrite=True,
+        )
+    except (copier.errors.CopierError, ValueError) as exc:
+        raise UserError(f"the template refused the answers: {str(exc).splitlines()[0]}") from None
+
+
+def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
+    root = Path(opts.directory).resolve()
+    result = InitResult(root, pretend=opts.pretend)
+    if root.exists() and not root.is_dir():
+        raise UserError(f"{root} is not a directory")
+    if (root / template.ANSWERS).is_file():
+        result.already = True
+        return result
+    parent = root if root.exists() else next(p for p in root.parents if p.exists())
+    if not os.access(parent, os.W_OK):
+        raise UserError(f"cannot write to {parent}: permission denied")
+    known = template.questions()
+    data = parse_data(opts.data, known)
+
+    new_crate = not root.exists() or _is_empty(root)
+    if not new_crate and not (root / "Cargo.toml").is_file():
+        raise UserError(
+            f"no Cargo.toml in {root}: libnix init works in a Rust crate or workspace, or an empty directory"
+        )
+    project = None if new_crate else cargo.read_project(root)
+    defaults = project_defaults(root, project) if root.exists() else {}
+    if new_crate:
+        defaults.update(project_name=data.get("project_name") or cargo.crate_name_for(root), binaries=[])
+        defaults["binaries"] = [defaults["project_name"]]
+    channel = data.get("toolchain_channel", defaults.get("toolchain_channel"))
+    if channel == "version" and not data.get("toolchain_sha256"):
+        version = data.get("toolchain_version") or defaults.get("toolchain_version", "")
+        if not version:
+            raise UserError(
+                "toolchain_channel=version needs toolchain_version (e.g. --data toolchain_version=1.87.0)"
+            )
+        digest = manifest_hash(version, opts.offline)
+        if digest:
+            data["toolchain_sha256"] = digest
+        else:
+            result.warnings.append(
+                f"the channel manifest of Rust {version} could not be fetched, so flake.nix pins a fake hash:"
+                " "
+                "the first `nix build` fails and prints the right one; set it with "
+                "`libnix update --data toolchain_sha256=HASH`"
+            )
+
+    if opts.template:
+        src, ref = opts.template, opts.vcs_ref
+    else:
+        src, ref = template.versioned_source()
+    with tempfile.TemporaryDirectory(prefix="libnix-init-") as tmp:
+        rendered = Path(tmp) / "out"
+        _render(src, ref, rendered, data, defaults, ask=not opts.defaults)
+        skip = set(template.skip_if_exists())
+        files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
+        for rel in files:
+            target = root / rel
+            if rel in skip and target.exists():
+                result.kept.append(rel)
+            elif target.exists() and _same(target, rendered / rel):
+                result.unchanged.append(rel)
+            elif target.exists() and not opts.force:
+                result.conflicts.append(rel)
+            else:
+                result.written.append(rel)
+        if result.conflicts:
+            first = result.conflicts[0]
+            if first == "flake.nix":
+                raise UserError(
+                    f"{root / first} exists and was not written by libnix: move it aside "
+                    "(mv flake.nix flake.nix.orig) and run libnix init again, or pass --force to replace it"
+                )
+            raise UserError(
+                f"{root / first} exists and differs from the template: pass --force to replace it"
+            )
+        if new_crate:
+            result.created_crate = ["Cargo.toml", "src/main.rs"]
+        if not (root / ".gitignore").exists() or _missing_ignores(root):
+            result.written.append(".gitignore")
+        if opts.pretend:
+            return result
+        root.mkdir(parents=True, exist_ok=True)
+        if new_crate:
+            cargo.write_minimal_crate(root, str(defaults["project_name"]))
+            if not (root / ".git").exists():
+                subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+        for rel in result.written:
+            if rel == ".gitignore":
+                continue
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(target, (rendered / rel).read_bytes())
+        _merge_gitignore(root)
+    return result
+
+
+def _missing_ignores(root: Path) -> list[str]:
+    path = root / ".gitignore"
+    present = set(path.read_text().splitlines()) if path.exists() else set()
+    return [line for line in GITIGNORE_LINES if line not in present and line.lstrip("/") not in present]
+
+
+def _merge_gitignore(root: Path) -> None:
+    """Add what a nix + cargo project ignores; the user's lines stay as they are."""
+    missing = _missing_ignores(root)
+    if not missing:
+        return
+    path = root / ".gitignore"
+    text = path.read_text() if path.exists() else ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    text += "# nix build results and cargo's target directory (added by libnix init)\n" if text else ""
+    atomic_write(path, text + "\n".join(missing) + "\n")
+
+
+# -- update -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    directory: str = "."
+    data: tuple[str, ...] = ()
+    template: str | None = None
+    vcs_ref: str | None = None
+
+
+@dataclass
+class UpdateResult:
+    directory: Path
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    from_version: str = ""
+    to_version: str = ""
+
+
+CONFLICT_MARK = "<<<<<<< before updating"
+
+
+def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
+    import copier
+
+    root = Path(opts.directory).resolve()
+    answers = template.read_answers(root)
+    if not (root / ".git").exists():
+        raise UserError(
+            f"{root} is not a git repository: libnix update merges through git (git init, commit)"
+        )
+    if subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True
+    ).stdout:
+        raise UserError("the project has uncommitted changes: commit or stash them before libnix update")
+    data = parse_data(opts.data, template.questions())
+    result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
+    if opts.template:
+        src, ref = opts.template, opts.vcs_ref
+        data["_src_path"] = src
+    else:
+        src, ref = template.versioned_source()
+        recorded = str(answers.get("_src_path", ""))
+        if recorded and Path(recorded).resolve() != Path(src).resolve() and opts.vcs_ref is None:
+            src = recorded  # a project made from a libnix checkout stays with it
+            ref = None
+        if not template.has_version(src, result.from_version):
+            raise UserError(
+                f"the template version {result.from_version} that made this project is not in {src}: "
+                "update from a libnix checkout with --template PATH [--vcs-ref REF]"
+            )
+        if opts.vcs_ref:
+            ref = opts.vcs_ref
+    result.to_version = ref or "latest"
+    try:
+        copier.run_update(
+            root, data=data, defaults=True, overwrite=True, conflict="inline", vcs_ref=ref, quiet=True,
+            skip_answered=True,
+        )  # fmt: skip
+    except copier.errors.CopierError as exc:
+        raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
+    status = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    result.changed = sorted(line[3:] for line in status)
+    for rel in result.changed:
+        path = root / rel
+        if path.is_file() and CONFLICT_MARK in path.read_text(errors="replace"):
+            result.conflicts.append(rel)
+    return result

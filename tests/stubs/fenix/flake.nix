@@ -1,0 +1,45 @@
+# A STAND-IN for fenix, which cannot be fetched on this machine: channels with withComponents, targets,
+# toolchainOf and combine, each yielding a real (never built) derivation that records what was asked.
+{
+  inputs.nixpkgs.url = "path:../nixpkgs";
+  outputs =
+    { self, nixpkgs }:
+    let
+      systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
+      forSystem = system:
+        let
+          drv = name: derivation {
+            inherit name system;
+            builder = "/bin/sh";
+            args = [ "-c" "echo ${name} > $out" ];
+          };
+          channel = name: {
+            withComponents = components: drv "rust-${name}-${builtins.concatStringsSep "-" components}";
+            rust-std = drv "rust-std-${name}";
+          };
+          manifest = { channel, sha256 }:
+            assert builtins.stringLength sha256 > 0;
+            channel;
+        in
+        {
+          stable = channel "stable";
+          beta = channel "beta";
+          latest = channel "nightly";
+          toolchainOf = args: channel (manifest args);
+          targets = builtins.listToAttrs (map (t: {
+            name = t;
+            value = {
+              stable = channel "stable-${t}";
+              beta = channel "beta-${t}";
+              latest = channel "nightly-${t}";
+              toolchainOf = args: channel "${manifest args}-${t}";
+            };
+          }) [ "x86_64-unknown-linux-gnu" "x86_64-unknown-linux-musl" "aarch64-unknown-linux-gnu" "wasm32-unknown-unknown" "aarch64-apple-darwin" ]);
+          combine = parts: drv "rust-combined-${toString (builtins.length parts)}";
+          rust-analyzer = drv "rust-analyzer";
+        };
+    in
+    {
+      packages = nixpkgs.lib.genAttrs systems forSystem;
+    };
+}
