@@ -262,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LibnixError as exc:
         print(f"libnix: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # the file system said no where no module expected it: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"libnix: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("libnix: interrupted", file=sys.stderr)
         return 130

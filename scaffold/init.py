@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
@@ -242,19 +243,41 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             result.written.append(".gitignore")
         if opts.pretend:
             return result
+        try:
+            _write(root, rendered, result, new_crate, str(defaults["project_name"]))
+        except OSError as exc:
+            raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
+    return result
+
+
+def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name: str) -> None:
+    """Write everything, or on failure remove what this run created: a failed init leaves no debris."""
+    created: list[Path] = []
+    made_root = not root.exists()
+    try:
         root.mkdir(parents=True, exist_ok=True)
         if new_crate:
-            cargo.write_minimal_crate(root, str(defaults["project_name"]))
+            created += [root / rel for rel in cargo.write_minimal_crate(root, name)]
             if not (root / ".git").exists():
-                subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
+                subprocess.run(
+                    ["git", "init", "-q", "-b", "main", str(root)], check=True, capture_output=True
+                )
+                created.append(root / ".git")
         for rel in result.written:
             if rel == ".gitignore":
                 continue
             target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                created.append(target)
             atomic_write(target, (rendered / rel).read_bytes())
         _merge_gitignore(root)
-    return result
+    except BaseException:
+        for path in reversed(created):
+            shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+        if made_root:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
 
 
 def _missing_ignores(root: Path) -> list[str]:
@@ -333,7 +356,8 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     result.to_version = ref or "latest"
     try:
         copier.run_update(
-            root, data=data, defaults=True, overwrite=True, conflict="inline", vcs_ref=ref, quiet=True,
+            root, answers_file=template.ANSWERS, data=data, defaults=True, overwrite=True, conflict="inline",
+            vcs_ref=ref, quiet=True,
             skip_answered=True,
         )  # fmt: skip
     except copier.errors.CopierError as exc:

