@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The newcomer's first command: set everything up, then run the release flow on the bundled example,
 # offline. The example crate is copied into a temporary git repository (origin: a GitHub URL, never
-# contacted), tagged, and released from the bundled build system; nix itself then checks our hashes.
+# contacted), set up with `libnix init`, tagged, and released from the bundled build system; nix itself
+# then checks our hashes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$here/.ci/setup"
@@ -15,8 +16,12 @@ cp -r "$here/examples/hello" "$work/hello"
 cd "$work/hello"
 git init -q -b main
 git remote add origin https://github.com/acme/hello.git
+
+echo
+echo "== libnix init --defaults: flake.nix (nixpkgs, fenix, cargo (libnix), dev shell), CI workflows"
+"$libnix" init --defaults
 git add -A
-git commit -q -m "hello 0.1.0"
+git commit -q -m "hello 0.1.0, wired into a flake by libnix init"
 git tag -a v0.1.0 -m "Release v0.1.0"
 
 # what `CARGO_BACKEND=nix cargo build --release` leaves in target/release/nix (see its README)
