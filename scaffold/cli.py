@@ -63,6 +63,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace existing outputs")
     r.add_argument("--dry-run", action="store_true", help="resolve and hash, then say what would be written")
     r.add_argument("--verify-remote", action="store_true", help="download the forge's tarball and compare")
+    r.add_argument(
+        "--publish", action="store_true",
+        help="create the forge release (if missing) and upload the asset; token from $GITHUB_TOKEN, "
+        "$GITLAB_TOKEN or $GITEA_TOKEN; --force re-uploads a different asset",
+    )  # fmt: skip
     r.add_argument("--json", action="store_true", help="print the release manifest as JSON on stdout")
     r.set_defaults(func=_cmd_release)
 
@@ -151,6 +156,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
         verify_remote=args.verify_remote,
         no_worktree=args.no_worktree,
         push=args.push,
+        publish=args.publish,
     )
     bar = Bar("downloading")
     try:
@@ -173,6 +179,11 @@ def _cmd_release(args: argparse.Namespace) -> int:
     print(f"  asset    {result.asset} ({result.asset_sha256.prefixed})")
     for attr in result.attributes:
         print(f"  package  {attr}")
+    if result.published is not None:
+        pub = result.published
+        state = "uploaded" if pub.uploaded else "already there, identical"
+        print(f"  release  {pub.release_url} ({'created' if pub.created_release else 'existing'})")
+        print(f"  download {pub.asset_url} ({state})")
     print("\nConsumers, plain nix:\n")
     print(result.snippets["nix"])
     print("Consumers, flake:\n")

@@ -21,10 +21,10 @@ from pathlib import Path
 from . import __version__, buildsystem, cargo, exporter, gitrepo, snippets
 from .download import Progress
 from .errors import HashMismatch, UserError
-from .forge import Forge, detect
+from .forge import Forge, PublishResult, detect
 from .fsutil import atomic_write
 from .hash import hash_directory, hash_git, hash_url
-from .nixhash import Sha256
+from .nixhash import Sha256, nix32_decode
 
 MANIFEST = "libnix.json"
 Log = Callable[[str], None]
@@ -46,6 +46,7 @@ class ReleaseOptions:
     verify_remote: bool = False
     no_worktree: bool = False
     push: bool = False
+    publish: bool = False
 
 
 @dataclass
@@ -66,6 +67,8 @@ class ReleaseResult:
     tag_created: bool = False
     remote_has_tag: bool | None = None
     snippets: dict[str, str] = field(default_factory=dict)
+    published: PublishResult | None = None
+    reused: bool = False  # an earlier run's export of the same commit, published again
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -91,6 +94,8 @@ class ReleaseResult:
             doc["parsed"] = self.report.parsed
         if self.dry_run:
             doc["dry_run"] = True
+        if self.published is not None:
+            doc["published"] = dataclasses.asdict(self.published)
         return doc
 
 
@@ -141,7 +146,12 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
     url = opts.url or (forge.tarball_url(opts.tag) if forge else "")
     outputs = _outputs(repo, opts, project.version)
     export, asset = outputs[0], outputs[1]
-    if not opts.force and not opts.dry_run:
+    if opts.publish:
+        if forge is None:
+            raise UserError("--publish needs the forge: an origin remote libnix recognises, or --forge")
+        forge.token()  # a missing token stops the run before any work
+    previous = _previous_run(outputs, opts.tag) if opts.publish and not opts.force else None
+    if not opts.force and not opts.dry_run and previous is None:
         clash = [p for p in outputs if p.exists()]
         if clash:
             raise UserError(f"{clash[0]} exists: pass --force to replace it")
@@ -201,12 +211,42 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         )
         if opts.dry_run:
             return result
-        _export(opts, ref, repo, pin, result, cargo_bin, outputs, log)
+        if previous is not None and previous.get("commit") == ref.commit:
+            _reuse(result, previous, outputs, log)
+        else:
+            _export(opts, ref, repo, pin, result, cargo_bin, outputs, log)
+        if opts.publish:
+            assert forge is not None
+            log(f"publishing {asset.name} to the {forge.kind} release {opts.tag}")
+            notes = outputs[3].read_text() if outputs[3].exists() else snippets.markdown(result)
+            result.published = forge.publish(opts.tag, asset, notes, force=opts.force)
         return result
     except BaseException:
         if created:
             gitrepo.delete_tag(repo, opts.tag)
         raise
+
+
+def _previous_run(outputs: tuple[Path, Path, Path, Path], tag: str) -> dict[str, object] | None:
+    """The manifest of an earlier complete run for this tag, if every output of it is there."""
+    if not all(p.exists() for p in outputs):
+        return None
+    try:
+        doc = json.loads(outputs[2].read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and doc.get("tag") == tag else None
+
+
+def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Path, ...], log: Log) -> None:
+    """Publishing again what an earlier run exported (an interrupted upload): nothing is rebuilt."""
+    log(f"{outputs[0].name} of this commit exists: publishing it as it is")
+    asset = previous.get("asset") or {}
+    digest = ((asset.get("hash") or {}) if isinstance(asset, dict) else {}).get("nix32")
+    result.asset_sha256 = Sha256(nix32_decode(str(digest))) if digest else None
+    result.attributes = list(previous.get("attributes") or [])  # type: ignore[call-overload]
+    result.snippets = snippets.render(result)
+    result.reused = True
 
 
 def _export(

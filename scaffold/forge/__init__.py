@@ -5,16 +5,19 @@ One small module per forge behind the `Forge` interface; `detect` picks one from
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from ..errors import UserError
 from . import gitea, github, gitlab, sourcehut
-from .base import Remote, quote
+from .base import Asset, PublishResult, Remote, quote
 
 KINDS = ("github", "gitlab", "gitea", "sourcehut")
-__all__ = ["KINDS", "Forge", "Remote", "detect", "parse_remote", "quote"]
+__all__ = ["KINDS", "TOKENS", "Asset", "Forge", "PublishResult", "Remote", "detect", "parse_remote", "quote"]
 _KNOWN_HOSTS = {
     "github.com": "github",
     "gitlab.com": "gitlab",
@@ -24,7 +27,15 @@ _KNOWN_HOSTS = {
 }
 
 
-_MODULES = {"github": github, "gitlab": gitlab, "gitea": gitea, "sourcehut": sourcehut}
+_MODULES: dict[str, Any] = {"github": github, "gitlab": gitlab, "gitea": gitea, "sourcehut": sourcehut}
+
+
+TOKENS = {
+    "github": "GITHUB_TOKEN",
+    "gitlab": "GITLAB_TOKEN",
+    "gitea": "GITEA_TOKEN",
+    "sourcehut": "SRHT_TOKEN",
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,24 @@ class Forge:
 
     def asset_url(self, tag: str, asset: str) -> str:
         return _MODULES[self.kind].asset_url(self.remote, tag, asset)
+
+    def token(self) -> tuple[str, str]:
+        """(variable name, token) from the environment; missing is the user's error, said before any work."""
+        name = TOKENS[self.kind]
+        value = os.environ.get(name, "").strip()
+        if not value:
+            raise UserError(
+                f"--publish needs a token for {self.kind} in ${name} (with permission to write releases)"
+            )
+        return name, value
+
+    def publish(self, tag: str, asset: Path, notes: str, force: bool = False) -> PublishResult:
+        """Find or create the release for `tag`, upload `asset` unless the same file is there, attach the
+        notes. Safe to re-run: it completes whatever an interrupted run left."""
+        name, token = self.token()
+        module = _MODULES[self.kind]
+        api = module.api(self.remote, name, token)
+        return module.publish(api, self.remote, tag, Asset.of(asset), notes, force)
 
 
 _SCP = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!/).+)$")

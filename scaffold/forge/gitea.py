@@ -1,8 +1,18 @@
-"""Gitea, Forgejo and Codeberg: archive and release-attachment URLs."""
+"""Gitea, Forgejo and Codeberg: archive and release-attachment URLs, and publishing through the API (v1).
+
+Gitea's release API follows GitHub's; only attachments differ (multipart upload, no digest, their own
+delete path), so the operations are GitHub's with those three replaced.
+"""
 
 from __future__ import annotations
 
-from .base import Remote, quote
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from . import github
+from .base import Asset, PublishResult, Remote, publish_release, quote
+from .http import Api
 
 
 def tarball_url(r: Remote, tag: str) -> str:
@@ -11,3 +21,33 @@ def tarball_url(r: Remote, tag: str) -> str:
 
 def asset_url(r: Remote, tag: str, asset: str) -> str:
     return f"{r.base}/{r.owner}/{r.repo}/releases/download/{quote(tag)}/{quote(asset)}"
+
+
+def api(r: Remote, token_name: str, token: str) -> Api:
+    headers = {"Authorization": f"token {token}", "Accept": "application/json"}
+    return Api(f"{r.base}/api/v1", headers, token_name, "Gitea")
+
+
+@dataclass
+class _Ops(github._Ops):
+    name: str = "Gitea"
+
+    def same(self, existing: dict[str, Any], asset: Asset) -> bool:
+        if existing.get("size") != asset.size:
+            return False
+        resp = self.api.request("GET", existing["browser_download_url"])
+        return hashlib.sha256(resp.content).hexdigest() == asset.sha256
+
+    def delete(self, release: dict[str, Any], existing: dict[str, Any]) -> None:
+        self.api.request("DELETE", f"{self.repo}/releases/{release['id']}/assets/{existing['id']}")
+
+    def upload(self, release: dict[str, Any], asset: Asset) -> str:
+        with open(asset.path, "rb") as fh:
+            files = {"attachment": (asset.name, fh, "application/x-bzip2")}
+            path = f"{self.repo}/releases/{release['id']}/assets"
+            done = self.api.json("POST", path, params={"name": asset.name}, files=files)
+        return str(done["browser_download_url"])
+
+
+def publish(api: Api, r: Remote, tag: str, asset: Asset, notes: str, force: bool) -> PublishResult:
+    return publish_release(_Ops(api, f"/repos/{r.owner}/{r.repo}"), tag, asset, notes, force)

@@ -1,0 +1,346 @@
+"""A local forge for the tests: a real HTTP server on 127.0.0.1 implementing the part of the GitHub (REST
+v3), Gitea (v1) and GitLab (v4) APIs that libnix calls, shaped after their published documentation, and
+serving `git archive` tarballs of registered repositories at each forge's archive URL paths.
+
+State lives in memory; `fail()` queues injected responses (500s, rate limits, 401...) for matching calls.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import hashlib
+import http.server
+import json
+import re
+import subprocess
+import threading
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TOKEN = "s3cr3t-t0ken-never-printed"
+PAGE = 2  # small pages, so that libnix must follow Link headers
+TEMPLATE = "{?name,label}"  # GitHub's upload_url is a URI template
+
+
+@dataclass
+class Release:
+    id: int
+    repo: str
+    tag: str
+    body: str
+    assets: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+
+class Forge:
+    def __init__(self) -> None:
+        self.releases: dict[tuple[str, str], Release] = {}
+        self.files: dict[str, bytes] = {}  # download path -> bytes
+        self.repos: dict[str, Path] = {}  # owner/repo -> git repository
+        self.injected: list[tuple[str, re.Pattern[str], int, dict[str, str]]] = []
+        self.log: list[tuple[str, str]] = []
+        self.next_id = 1
+        self.lock = threading.Lock()
+        self.base = ""
+
+    def fail(
+        self, method: str, path: str, status: int, headers: dict[str, str] | None = None, times: int = 1
+    ) -> None:
+        for _ in range(times):
+            self.injected.append((method, re.compile(path), status, headers or {}))
+
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    server: Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    # -- plumbing ---------------------------------------------------------------------------------------
+
+    def _reply(
+        self, status: int, doc: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ):
+        body = raw if raw is not None else (json.dumps(doc).encode() if doc is not None else b"")
+        self.send_response(status)
+        self.send_header(
+            "Content-Type", "application/octet-stream" if raw is not None else "application/json"
+        )
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _body(self) -> bytes:
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+    def _authorized(self, kind: str) -> bool:
+        expected = {"github": f"Bearer {TOKEN}", "gitea": f"token {TOKEN}"}.get(kind)
+        if kind == "gitlab":
+            return self.headers.get("PRIVATE-TOKEN") == TOKEN
+        return self.headers.get("Authorization") == expected
+
+    def _handle(self, method: str) -> None:
+        forge = self.server.forge
+        url = urllib.parse.urlsplit(self.path)
+        path, query = url.path, dict(urllib.parse.parse_qsl(url.query))
+        forge.log.append((method, self.path))
+        with forge.lock:
+            for i, (m, pattern, status, headers) in enumerate(forge.injected):
+                if m == method and pattern.search(path):
+                    del forge.injected[i]
+                    self._body()
+                    return self._reply(status, {"message": f"injected {status}"}, headers)
+        try:
+            self._route(method, path, query)
+        except KeyError:
+            self._reply(404, {"message": "Not Found"})
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    def _page(self, items: list[Any], query: dict[str, str], path: str) -> None:
+        page = int(query.get("page", "1"))
+        chunk = items[(page - 1) * PAGE : page * PAGE]
+        headers = {}
+        if page * PAGE < len(items):
+            headers["Link"] = f'<{self.server.forge.base}{path}?page={page + 1}>; rel="next"'
+        self._reply(200, chunk, headers)
+
+    # -- routes -------------------------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str]) -> None:
+        forge = self.server.forge
+        if method == "GET" and path in forge.files:
+            return self._reply(200, raw=forge.files[path])
+        d = re.fullmatch(r"/([^/]+/[^/]+)/-/releases/([^/]+)/downloads/(.+)", path)
+        if method == "GET" and d:  # GitLab's permanent link: the linked package's bytes
+            rel = forge.releases[(d[1], urllib.parse.unquote(d[2]))]
+            link = next(a for a in rel.assets.values() if a["name"] == urllib.parse.unquote(d[3]))
+            return self._reply(200, raw=forge.files[urllib.parse.urlsplit(link["url"]).path])
+        m = re.fullmatch(
+            r"/([^/]+)/([^/]+)/(?:archive/refs/tags/|archive/|-/archive/[^/]+/[^/]+?-)(.+)\.tar\.gz", path
+        )
+        if method == "GET" and m and f"{m[1]}/{m[2]}" in forge.repos:
+            tag = urllib.parse.unquote(m[3])
+            repo = forge.repos[f"{m[1]}/{m[2]}"]
+            cmd = [
+                "git",
+                "-C",
+                str(repo),
+                "archive",
+                "--format=tar.gz",
+                f"--prefix={m[2]}-{tag}/",
+                f"refs/tags/{tag}",
+            ]
+            out = subprocess.run(cmd, capture_output=True)
+            return self._reply(200 if out.returncode == 0 else 404, raw=out.stdout)
+        if path.startswith("/api/v3/") or path.startswith("/api/uploads/"):
+            return self._github(
+                method, path.removeprefix("/api/v3").removeprefix("/api/uploads"), query, path
+            )
+        if path.startswith("/api/v1/"):
+            return self._gitea(method, path.removeprefix("/api/v1"), query, path)
+        if path.startswith("/api/v4/"):
+            return self._gitlab(method, path.removeprefix("/api/v4"), query, path)
+        raise KeyError(path)
+
+    def _asset_doc(self, rel: Release, asset: dict[str, Any], kind: str) -> dict[str, Any]:
+        return {k: v for k, v in asset.items() if k != "data"}
+
+    def _github(self, method: str, path: str, query: dict[str, str], full: str) -> None:
+        forge = self.server.forge
+        if not self._authorized("github"):
+            return self._reply(401, {"message": "Bad credentials"})
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/(.*)", path)
+        if not m:
+            raise KeyError(path)
+        repo, rest = m[1], m[2]
+
+        def doc(rel: Release) -> dict[str, Any]:
+            return {
+                "id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body,
+                "html_url": f"{forge.base}/{repo}/releases/tag/{rel.tag}",
+                "upload_url": f"{forge.base}/api/uploads/repos/{repo}/releases/{rel.id}/assets{TEMPLATE}",
+                "assets": [self._asset_doc(rel, a, "github") for a in rel.assets.values()],
+            }  # fmt: skip
+
+        by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
+        if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
+            return self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
+        if method == "POST" and rest == "releases":
+            req = json.loads(self._body())
+            if (repo, req["tag_name"]) in forge.releases:
+                return self._reply(422, {"message": "Validation Failed"})
+            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("body") or "")
+            forge.releases[(repo, rel.tag)] = rel
+            return self._reply(201, doc(rel))
+        if method == "PATCH" and (i := re.fullmatch(r"releases/(\d+)", rest)):
+            rel = by_id[int(i[1])]
+            rel.body = json.loads(self._body()).get("body", rel.body)
+            return self._reply(200, doc(rel))
+        if method == "GET" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
+            assets = [
+                self._asset_doc(by_id[int(i[1])], a, "github") for a in by_id[int(i[1])].assets.values()
+            ]
+            return self._page(assets, query, full)
+        if (i := re.fullmatch(r"releases/assets/(\d+)", rest)) and method in ("DELETE", "GET"):
+            aid = int(i[1])
+            rel = next(r for r in by_id.values() if aid in r.assets)
+            if method == "GET":
+                return self._reply(200, raw=rel.assets[aid]["data"])
+            del rel.assets[aid]
+            return self._reply(204)
+        if method == "POST" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
+            rel = by_id[int(i[1])]
+            data = self._body()
+            name = query["name"]
+            if any(a["name"] == name for a in rel.assets.values()):
+                return self._reply(422, {"message": "already_exists"})
+            aid = forge.new_id()
+            download = f"/{repo}/releases/download/{urllib.parse.quote(rel.tag)}/{urllib.parse.quote(name)}"
+            forge.files[download] = data
+            rel.assets[aid] = {
+                "id": aid, "name": name, "size": len(data), "data": data,
+                "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+                "url": f"{forge.base}/api/v3/repos/{repo}/releases/assets/{aid}",
+                "browser_download_url": forge.base + download,
+            }  # fmt: skip
+            return self._reply(201, self._asset_doc(rel, rel.assets[aid], "github"))
+        raise KeyError(path)
+
+    def _gitea(self, method: str, path: str, query: dict[str, str], full: str) -> None:
+        forge = self.server.forge
+        if not self._authorized("gitea"):
+            return self._reply(401, {"message": "token is required"})
+        m = re.fullmatch(r"/repos/([^/]+/[^/]+)/(.*)", path)
+        if not m:
+            raise KeyError(path)
+        repo, rest = m[1], m[2]
+
+        def doc(rel: Release) -> dict[str, Any]:
+            return {"id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body,
+                    "html_url": f"{forge.base}/{repo}/releases/tag/{rel.tag}",
+                    "assets": [self._asset_doc(rel, a, "gitea") for a in rel.assets.values()]}  # fmt: skip
+
+        by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
+        if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
+            return self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
+        if method == "POST" and rest == "releases":
+            req = json.loads(self._body())
+            if (repo, req["tag_name"]) in forge.releases:
+                return self._reply(409, {"message": "release already exists"})
+            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("body") or "")
+            forge.releases[(repo, rel.tag)] = rel
+            return self._reply(201, doc(rel))
+        if method == "PATCH" and (i := re.fullmatch(r"releases/(\d+)", rest)):
+            rel = by_id[int(i[1])]
+            rel.body = json.loads(self._body()).get("body", rel.body)
+            return self._reply(200, doc(rel))
+        if method == "GET" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
+            return self._page([self._asset_doc(by_id[int(i[1])], a, "gitea")
+                               for a in by_id[int(i[1])].assets.values()], query, full)  # fmt: skip
+        if method == "DELETE" and (i := re.fullmatch(r"releases/(\d+)/assets/(\d+)", rest)):
+            del by_id[int(i[1])].assets[int(i[2])]
+            return self._reply(204)
+        if method == "POST" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
+            rel = by_id[int(i[1])]
+            data = _multipart_file(self.headers.get("Content-Type", ""), self._body(), "attachment")
+            aid = forge.new_id()
+            name = query["name"]
+            download = f"/{repo}/releases/download/{urllib.parse.quote(rel.tag)}/{urllib.parse.quote(name)}"
+            forge.files[download] = data
+            rel.assets[aid] = {"id": aid, "name": name, "size": len(data), "data": data,
+                               "browser_download_url": forge.base + download}  # fmt: skip
+            return self._reply(201, self._asset_doc(rel, rel.assets[aid], "gitea"))
+        raise KeyError(path)
+
+    def _gitlab(self, method: str, path: str, query: dict[str, str], full: str) -> None:
+        forge = self.server.forge
+        if not self._authorized("gitlab"):
+            return self._reply(401, {"message": "401 Unauthorized"})
+        m = re.fullmatch(r"/projects/([^/]+)/(.*)", path)
+        if not m:
+            raise KeyError(path)
+        repo, rest = urllib.parse.unquote(m[1]), m[2]
+
+        def doc(rel: Release) -> dict[str, Any]:
+            return {"tag_name": rel.tag, "name": rel.tag, "description": rel.body,
+                    "_links": {"self": f"{forge.base}/{repo}/-/releases/{rel.tag}"}}  # fmt: skip
+
+        if re.fullmatch(r"packages/generic/[^/]+/[^/]+/[^/]+", rest) and method in ("PUT", "GET"):
+            key = f"/api/v4/projects/{m[1]}/{rest}"
+            if method == "PUT":
+                forge.files[key] = self._body()
+                return self._reply(201, {"message": "201 Created"})
+            return self._reply(200, raw=forge.files[key])
+        if method == "POST" and rest == "releases":
+            req = json.loads(self._body())
+            if (repo, req["tag_name"]) in forge.releases:
+                return self._reply(409, {"message": "Release already exists"})
+            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("description") or "")
+            forge.releases[(repo, rel.tag)] = rel
+            return self._reply(201, doc(rel))
+        t = re.fullmatch(r"releases/([^/]+)(/assets/links(?:/(\d+))?)?", rest)
+        if not t:
+            raise KeyError(path)
+        rel = forge.releases[(repo, urllib.parse.unquote(t[1]))]
+        if t[2] is None:
+            if method == "GET":
+                return self._reply(200, doc(rel))
+            if method == "PUT":
+                rel.body = json.loads(self._body()).get("description", rel.body)
+                return self._reply(200, doc(rel))
+        elif t[3] is None and method == "GET":
+            return self._page(list(rel.assets.values()), query, full)
+        elif t[3] is None and method == "POST":
+            req = json.loads(self._body())
+            lid = forge.new_id()
+            direct = f"{forge.base}/{repo}/-/releases/{rel.tag}/downloads{req.get('direct_asset_path', '')}"
+            rel.assets[lid] = {"id": lid, "name": req["name"], "url": req["url"], "direct_asset_url": direct}
+            return self._reply(201, rel.assets[lid])
+        elif method == "DELETE":
+            del rel.assets[int(t[3])]
+            return self._reply(200, {})
+        raise KeyError(path)
+
+
+def _multipart_file(content_type: str, body: bytes, field_name: str) -> bytes:
+    msg = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    for part in msg.get_payload():  # type: ignore[union-attr]
+        if part.get_param("name", header="content-disposition") == field_name:
+            return part.get_payload(decode=True)  # type: ignore[no-any-return]
+    raise KeyError(field_name)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    forge: Forge
+
+
+def start() -> tuple[Server, Forge]:
+    forge = Forge()
+    server = Server(("127.0.0.1", 0), Handler)
+    server.forge = forge
+    forge.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, forge

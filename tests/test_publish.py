@@ -1,0 +1,155 @@
+"""`libnix release --publish` against a real HTTP server on 127.0.0.1 that plays GitHub, Gitea and GitLab
+(tests/forge_server.py), and `--verify-remote` downloading the tag tarball the server makes with git."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import urllib.request
+from pathlib import Path
+
+import forge_server
+import pytest
+from conftest import REPO, commit_all, git, libnix
+
+TOKEN = forge_server.TOKEN
+ENV_NAMES = {"github": "GITHUB_TOKEN", "gitea": "GITEA_TOKEN", "gitlab": "GITLAB_TOKEN"}
+OUTPUTS: list[str] = []  # every stdout and stderr of these tests: the token must be in none
+
+
+@pytest.fixture
+def forge():
+    server, state = forge_server.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+def project(make_repo, forge, kind: str = "github") -> Path:
+    repo = make_repo("hello")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    git(repo, "remote", "add", "origin", f"{forge.base}/acme/hello.git")
+    commit_all(repo)
+    git(repo, "tag", "-a", "v0.1.0", "-m", "v0.1.0")
+    shutil.copytree(REPO / "examples" / "hello-buildsystem", repo / "target" / "release" / "nix")
+    forge.repos["acme/hello"] = repo
+    return repo
+
+
+def publish(repo: Path, kind: str = "github", *args: str, token: str | None = TOKEN):
+    env = {name: "" for name in ENV_NAMES.values()}
+    if token is not None:
+        env[ENV_NAMES[kind]] = token
+    proc = libnix(
+        "release", "-C", str(repo), "--tag", "v0.1.0", "--from", "target/release/nix", "--forge", kind,
+        "--publish", "--json", *args, env=env,
+    )  # fmt: skip
+    OUTPUTS.extend([proc.stdout, proc.stderr])
+    assert TOKEN not in proc.stdout + proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("kind", ["github", "gitea", "gitlab"])
+def test_publish_creates_release_uploads_and_is_idempotent(make_repo, forge, nix, kind: str) -> None:
+    repo = project(make_repo, forge, kind)
+    proc = publish(repo, kind, "--verify-remote")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    pub = doc["published"]
+    assert pub["created_release"] and pub["uploaded"]
+    (rel,) = forge.releases.values()
+    assert rel.tag == "v0.1.0" and "Plain nix" in rel.body and doc["asset"]["hash"]["nix32"] in rel.body
+    asset = repo / "libnix-0.1.0+v0.1.0.tar.bz2"
+    # nix downloads the published asset from the forge and checks it with the hash libnix printed
+    fetched = nix.fetch_tarball(pub["asset_url"], doc["asset"]["hash"]["sri"])
+    assert fetched.returncode == 0, fetched.stderr
+    assert "remote tarball verified" in proc.stderr
+
+    again = publish(repo, kind)
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout)["published"]
+    assert not second["created_release"] and not second["uploaded"] and not second["notes_updated"]
+    assert len(rel.assets) == 1 and rel.body.count("Plain nix") == 1
+    with urllib.request.urlopen(second["asset_url"]) as resp:
+        assert resp.read() == asset.read_bytes()
+
+
+def test_existing_release_gets_the_notes_once_and_a_different_asset_needs_force(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    forge.releases[("acme/hello", "v0.1.0")] = forge_server.Release(
+        99, "acme/hello", "v0.1.0", "Hand-written notes."
+    )
+    proc = publish(repo)
+    assert proc.returncode == 0, proc.stderr
+    pub = json.loads(proc.stdout)["published"]
+    assert not pub["created_release"] and pub["notes_updated"] and pub["uploaded"]
+    rel = forge.releases[("acme/hello", "v0.1.0")]
+    assert rel.body.startswith("Hand-written notes.") and "Plain nix" in rel.body
+
+    (asset,) = rel.assets.values()
+    asset["data"] = b"someone else's file"
+    asset["digest"] = "sha256:" + hashlib.sha256(asset["data"]).hexdigest()
+    clash = publish(repo)
+    assert clash.returncode == 1 and "differs" in clash.stderr and "--force" in clash.stderr
+    forced = publish(repo, "github", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert json.loads(forced.stdout)["published"]["replaced"]
+    (asset,) = rel.assets.values()
+    assert asset["data"] == (repo / "libnix-0.1.0+v0.1.0.tar.bz2").read_bytes()
+
+
+def test_retries_rate_limits_and_errors(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    forge.fail("GET", r"/releases/tags/", 500)
+    forge.fail("GET", r"/releases/\d+/assets", 403, {"X-RateLimit-Remaining": "0", "Retry-After": "1"})
+    ok = publish(repo)
+    assert ok.returncode == 0, ok.stderr
+    assert len([p for m, p in forge.log if m == "GET" and "/releases/tags/" in p]) >= 2
+
+    forge.fail("PATCH", r"/releases/\d+$", 403, {"X-RateLimit-Remaining": "0", "Retry-After": "30"})
+    forge.releases[("acme/hello", "v0.1.0")].body = "new notes without snippets"
+    limited = publish(repo)
+    assert limited.returncode == 3 and "rate limited" in limited.stderr and "30 s" in limited.stderr
+
+    bad = publish(repo, token="wrong-token")
+    assert bad.returncode == 1 and "GITHUB_TOKEN" in bad.stderr and "401" in bad.stderr
+    assert "wrong-token" not in bad.stderr
+
+    forge.fail("GET", r"/releases/tags/", 500, times=4)
+    down = publish(repo)
+    assert down.returncode == 3 and "after 3 retries" in down.stderr
+
+
+def test_missing_token_stops_before_any_work(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    proc = publish(repo, token=None)
+    assert proc.returncode == 1 and "$GITHUB_TOKEN" in proc.stderr
+    assert not list(repo.glob("libnix-*")) and forge.log == []
+
+
+def test_half_published_release_is_reported_and_a_rerun_completes_it(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    forge.fail("POST", r"/api/uploads/.*/assets$", 500)
+    proc = publish(repo)
+    assert proc.returncode == 3, proc.stderr
+    assert "exists but uploading libnix-0.1.0+v0.1.0.tar.bz2 failed" in proc.stderr
+    assert "run again to complete it" in proc.stderr
+    (rel,) = forge.releases.values()
+    assert rel.assets == {}
+    rerun = publish(repo)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "publishing it as it is" in rerun.stderr
+    pub = json.loads(rerun.stdout)["published"]
+    assert not pub["created_release"] and pub["uploaded"] and len(rel.assets) == 1
+
+
+def test_unknown_forge_and_sourcehut(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--from", "target/release/nix", "--publish")
+    assert proc.returncode == 1 and "unknown forge" in proc.stderr and "--forge" in proc.stderr
+    hut = libnix(
+        "release", "-C", str(repo), "--tag", "v0.1.0", "--from", "target/release/nix", "--publish",
+        "--forge", "sourcehut", env={"SRHT_TOKEN": TOKEN},
+    )  # fmt: skip
+    assert hut.returncode == 1 and "not supported yet" in hut.stderr and TOKEN not in hut.stderr
