@@ -22,13 +22,36 @@
         pkg-config = drv system "pkg-config";
         openssl = drv system "openssl";
         hello = drv system "hello";
+        git = drv system "git";
+        nix = drv system "nix";
+        nodejs = drv system "nodejs";
+        ruff = drv system "ruff";
+        check-jsonschema = drv system "check-jsonschema";
+        runCommand = name: env: script: drv system name;
+        python3 = drv system "python3" // {
+          withPackages = f: drv system "python3-env-${toString (builtins.length (f python3Packages))}";
+        };
+        python3Packages = python3Packages;
+      };
+      python3Packages = {
+        buildPythonApplication = attrs: drv "x86_64-linux" "${attrs.pname}-${attrs.version}" // {
+          inherit (attrs) pname version meta;
+        };
+        setuptools = drv "x86_64-linux" "setuptools";
+        copier = drv "x86_64-linux" "copier";
+        gitpython = drv "x86_64-linux" "gitpython";
+        requests = drv "x86_64-linux" "requests";
+        pytest = drv "x86_64-linux" "pytest";
+        pytest-xdist = drv "x86_64-linux" "pytest-xdist";
       };
     in
     {
       lib = {
         inherit genAttrs;
         fakeSha256 = "0000000000000000000000000000000000000000000000000000";
-        fileset.unions = builtins.concatLists;
+        fileset.unions = parts: parts;
+        makeBinPath = packages: builtins.concatStringsSep ":" (map (p: "${p}/bin") packages);
+        licenses.mit = { spdxId = "MIT"; };
         fileset.toSource = { root, fileset }: root;
       };
       legacyPackages = genAttrs systems pkgsFor;
