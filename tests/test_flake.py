@@ -30,8 +30,9 @@ def source_copy(dest: Path) -> Path:
 
 
 def evaluate(root: Path, attr: str, apply: str) -> object:
-    cmd = ["nix", "--extra-experimental-features", "nix-command flakes", "eval", "--json", f"path:{root}#{attr}",
-           "--apply", apply, "--override-input", "nixpkgs", f"path:{STUB}", "--no-write-lock-file"]  # fmt: skip
+    flakes = ["--extra-experimental-features", "nix-command flakes"]
+    stub = ["--override-input", "nixpkgs", f"path:{STUB}", "--no-write-lock-file"]
+    cmd = ["nix", *flakes, "eval", "--json", f"path:{root}#{attr}", "--apply", apply, *stub]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=NIX_ENV)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
