@@ -166,6 +166,41 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _asset_doc(self, rel: Release, asset: dict[str, Any], kind: str) -> dict[str, Any]:
         return {k: v for k, v in asset.items() if k != "data"}
 
+    def _releases(
+        self,
+        method: str,
+        repo: str,
+        rest: str,
+        query: dict[str, str],
+        full: str,
+        doc: Any,
+        kind: str,
+        conflict: int,
+    ) -> bool:
+        """The release routes Gitea copied from GitHub: find by tag, create, edit, list assets."""
+        forge = self.server.forge
+        by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
+        if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
+            self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
+        elif method == "POST" and rest == "releases":
+            req = json.loads(self._body())
+            if (repo, req["tag_name"]) in forge.releases:
+                self._reply(conflict, {"message": "release already exists"})
+                return True
+            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("body") or "")
+            forge.releases[(repo, rel.tag)] = rel
+            self._reply(201, doc(rel))
+        elif method == "PATCH" and (i := re.fullmatch(r"releases/(\d+)", rest)):
+            rel = by_id[int(i[1])]
+            rel.body = json.loads(self._body()).get("body", rel.body)
+            self._reply(200, doc(rel))
+        elif method == "GET" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
+            rel = by_id[int(i[1])]
+            self._page([self._asset_doc(rel, a, kind) for a in rel.assets.values()], query, full)
+        else:
+            return False
+        return True
+
     def _github(self, method: str, path: str, query: dict[str, str], full: str) -> None:
         forge = self.server.forge
         if not self._authorized("github"):
@@ -184,24 +219,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             }  # fmt: skip
 
         by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
-        if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
-            return self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
-        if method == "POST" and rest == "releases":
-            req = json.loads(self._body())
-            if (repo, req["tag_name"]) in forge.releases:
-                return self._reply(422, {"message": "Validation Failed"})
-            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("body") or "")
-            forge.releases[(repo, rel.tag)] = rel
-            return self._reply(201, doc(rel))
-        if method == "PATCH" and (i := re.fullmatch(r"releases/(\d+)", rest)):
-            rel = by_id[int(i[1])]
-            rel.body = json.loads(self._body()).get("body", rel.body)
-            return self._reply(200, doc(rel))
-        if method == "GET" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
-            assets = [
-                self._asset_doc(by_id[int(i[1])], a, "github") for a in by_id[int(i[1])].assets.values()
-            ]
-            return self._page(assets, query, full)
+        if self._releases(method, repo, rest, query, full, doc, "github", conflict=422):
+            return None
         if (i := re.fullmatch(r"releases/assets/(\d+)", rest)) and method in ("DELETE", "GET"):
             aid = int(i[1])
             rel = next(r for r in by_id.values() if aid in r.assets)
@@ -242,22 +261,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     "assets": [self._asset_doc(rel, a, "gitea") for a in rel.assets.values()]}  # fmt: skip
 
         by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
-        if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
-            return self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
-        if method == "POST" and rest == "releases":
-            req = json.loads(self._body())
-            if (repo, req["tag_name"]) in forge.releases:
-                return self._reply(409, {"message": "release already exists"})
-            rel = Release(forge.new_id(), repo, req["tag_name"], req.get("body") or "")
-            forge.releases[(repo, rel.tag)] = rel
-            return self._reply(201, doc(rel))
-        if method == "PATCH" and (i := re.fullmatch(r"releases/(\d+)", rest)):
-            rel = by_id[int(i[1])]
-            rel.body = json.loads(self._body()).get("body", rel.body)
-            return self._reply(200, doc(rel))
-        if method == "GET" and (i := re.fullmatch(r"releases/(\d+)/assets", rest)):
-            return self._page([self._asset_doc(by_id[int(i[1])], a, "gitea")
-                               for a in by_id[int(i[1])].assets.values()], query, full)  # fmt: skip
+        if self._releases(method, repo, rest, query, full, doc, "gitea", conflict=409):
+            return None
         if method == "DELETE" and (i := re.fullmatch(r"releases/(\d+)/assets/(\d+)", rest)):
             del by_id[int(i[1])].assets[int(i[2])]
             return self._reply(204)
