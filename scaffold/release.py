@@ -268,7 +268,13 @@ def _export(
         staged = staging / export.name
         if opts.from_dir:
             src = Path(opts.from_dir).resolve()
-            shutil.copytree(src, staged, symlinks=True)
+            try:
+                shutil.copytree(src, staged, symlinks=True)
+            except shutil.Error as exc:
+                first = exc.args[0][0] if exc.args and isinstance(exc.args[0], list) else (None, None, exc)
+                raise UserError(f"cannot copy the build system from {src}: {first[2]}") from None
+            except OSError as exc:
+                raise UserError(f"cannot copy the build system from {src}: {exc.strerror or exc}") from None
             origin = buildsystem.Origin(src, (Path(repo),))
         else:
             assert cargo_bin is not None

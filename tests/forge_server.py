@@ -209,6 +209,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             raise KeyError(path)
         repo, rest = m[1], m[2]
+        if repo not in forge.repos:
+            raise KeyError(repo)  # a repository this forge does not host: 404, as on the real ones
 
         def doc(rel: Release) -> dict[str, Any]:
             return {
@@ -254,6 +256,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             raise KeyError(path)
         repo, rest = m[1], m[2]
+        if repo not in forge.repos:
+            raise KeyError(repo)
 
         def doc(rel: Release) -> dict[str, Any]:
             return {"id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body,
@@ -286,6 +290,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not m:
             raise KeyError(path)
         repo, rest = urllib.parse.unquote(m[1]), m[2]
+        if repo not in forge.repos:
+            raise KeyError(repo)
 
         def doc(rel: Release) -> dict[str, Any]:
             return {"tag_name": rel.tag, "name": rel.tag, "description": rel.body,

@@ -153,3 +153,13 @@ def test_unknown_forge_and_sourcehut(make_repo, forge) -> None:
         "--forge", "sourcehut", env={"SRHT_TOKEN": TOKEN},
     )  # fmt: skip
     assert hut.returncode == 1 and "not supported yet" in hut.stderr and TOKEN not in hut.stderr
+
+
+def test_not_found_and_malformed_remote(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    git(repo, "remote", "set-url", "origin", f"{forge.base}/nobody/nothing.git")
+    proc = publish(repo)
+    assert proc.returncode == 1 and "not found (404)" in proc.stderr
+    git(repo, "remote", "set-url", "origin", "not a remote at all")
+    bad = publish(repo)
+    assert bad.returncode == 1 and "cannot read the remote URL" in bad.stderr

@@ -366,3 +366,29 @@ def test_check(make_repo, forge_copy, tmp_path: Path) -> None:
     crate.write_text(crate.read_text().replace("with deps;", "with deps; let broken = ; in"))
     broken = libnix("check", str(export))
     assert broken.returncode == 1 and "syntax error" in broken.stdout
+
+
+def test_copy_failure_and_unpinnable_paths_leave_nothing(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    system = repo / "target" / "release" / "nix"
+    shutil.copytree(EXAMPLE.parent / "hello-buildsystem", system)
+    os.mkfifo(system / "derivations" / "a-fifo")  # copying it fails half-way through the tree
+    before = state(repo)
+    _one_line(release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(system)), 1, "a-fifo")
+    assert state(repo) == before and not list(repo.glob(".libnix-staging-*"))
+    (system / "derivations" / "a-fifo").unlink()
+    crate = next(system.glob("derivations/hello-*.nix"))
+    crate.write_text(crate.read_text().replace('unpackPhase = "";', "unpackPhase = /opt/vendor/hello;"))
+    _one_line(release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(system)), 1, "/opt/vendor/hello")
+    assert state(repo) == before
+
+
+def test_push_sends_the_tag_to_origin(make_repo, forge_copy, tmp_path: Path) -> None:
+    repo = crate_repo(make_repo)
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "set-url", "--push", "origin", str(bare))
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--push")
+    assert proc.returncode == 0, proc.stderr
+    assert git(bare, "tag", "--list") == "v0.1.0"
