@@ -139,9 +139,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         m = re.fullmatch(
             r"/([^/]+)/([^/]+)/(?:archive/refs/tags/|archive/|-/archive/[^/]+/[^/]+?-)(.+)\.tar\.gz", path
         )
-        if method == "GET" and m and f"{m[1]}/{m[2]}" in forge.repos:
+        if method == "GET" and m and f"{m[1].lstrip('~')}/{m[2]}" in forge.repos:
             tag = urllib.parse.unquote(m[3])
-            repo = forge.repos[f"{m[1]}/{m[2]}"]
+            repo = forge.repos[f"{m[1].lstrip('~')}/{m[2]}"]
             cmd = [
                 "git",
                 "-C",
@@ -161,6 +161,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._gitea(method, path.removeprefix("/api/v1"), query, path)
         if path.startswith("/api/v4/"):
             return self._gitlab(method, path.removeprefix("/api/v4"), query, path)
+        if path == "/query" and method == "POST":
+            return self._sourcehut()
+        d = re.fullmatch(r"/~([^/]+/[^/]+)/refs/download/([^/]+)/(.+)", path)
+        if method == "GET" and d:  # sourcehut's public artifact link
+            rel = forge.releases[(d[1], urllib.parse.unquote(d[2]))]
+            art = next(a for a in rel.assets.values() if a["filename"] == urllib.parse.unquote(d[3]))
+            return self._reply(200, raw=art["data"])
         raise KeyError(path)
 
     def _asset_doc(self, rel: Release, asset: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -282,6 +289,62 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._reply(201, self._asset_doc(rel, rel.assets[aid], "gitea"))
         raise KeyError(path)
 
+    @staticmethod
+    def _tags(repo: Path) -> list[str]:
+        return subprocess.run(
+            ["git", "-C", str(repo), "tag", "--list"], capture_output=True, text=True
+        ).stdout.split()
+
+    def _sourcehut(self) -> None:
+        """git.sr.ht's GraphQL endpoint, for the three operations libnix sends (JSON or multipart)."""
+        forge = self.server.forge
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            return self._reply(401, {"errors": [{"message": "Invalid authorization"}]})
+        ctype = self.headers.get("Content-Type", "")
+        body = self._body()
+        parts = _multipart(ctype, body) if ctype.startswith("multipart/") else {"operations": body}
+        op = json.loads(parts["operations"])
+        query, var = op["query"], op["variables"]
+        repos = {f"{k.split('/')[0]}": k for k in forge.repos}
+        if "uploadArtifact" in query:
+            name = next(iter(repos.values()))
+            tag = var["revspec"].removeprefix("refs/tags/")
+            if tag not in self._tags(forge.repos[name]):
+                return self._reply(200, {"errors": [{"message": f"revspec {tag} does not match a tag"}]})
+            rel = forge.releases.setdefault((name, tag), Release(forge.new_id(), name, tag, ""))
+            data = parts["0"]
+            filename = _multipart_filename(ctype, body, "0")
+            if any(a["filename"] == filename for a in rel.assets.values()):
+                return self._reply(
+                    200, {"errors": [{"message": "An artifact with this filename already exists"}]}
+                )
+            aid = forge.new_id()
+            rel.assets[aid] = {"id": aid, "filename": filename, "name": filename, "size": len(data),
+                               "data": data, "checksum": "sha256:" + hashlib.sha256(data).hexdigest(),
+                               "url": f"{forge.base}/query/artifact/{aid}"}  # fmt: skip
+            return self._reply(
+                200, {"data": {"uploadArtifact": self._asset_doc(rel, rel.assets[aid], "srht")}}
+            )
+        if "deleteArtifact" in query:
+            for rel in forge.releases.values():
+                rel.assets.pop(var["id"], None)
+            return self._reply(200, {"data": {"deleteArtifact": {"id": var["id"]}}})
+        name = repos.get(var["owner"])
+        if name is None or name.split("/")[1] != var["name"]:
+            return self._reply(200, {"data": {"user": None}})
+        tags = self._tags(forge.repos[name])
+        start = int(var.get("cursor") or 0)
+        page = tags[start : start + PAGE]
+
+        def artifacts(tag: str) -> list[dict[str, Any]]:
+            rel = forge.releases.get((name, tag))
+            return [self._asset_doc(rel, a, "srht") for a in rel.assets.values()] if rel else []
+
+        refs = [{"name": f"refs/tags/{t}", "artifacts": {"results": artifacts(t)}} for t in page]
+        cursor = str(start + PAGE) if start + PAGE < len(tags) else None
+        repo = {"id": 42, "references": {"cursor": cursor, "results": refs}}
+        return self._reply(200, {"data": {"user": {"repository": repo}}})
+
     def _gitlab(self, method: str, path: str, query: dict[str, str], full: str) -> None:
         forge = self.server.forge
         if not self._authorized("gitlab"):
@@ -332,6 +395,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
             del rel.assets[int(t[3])]
             return self._reply(200, {})
         raise KeyError(path)
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    msg = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    return {
+        part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+        for part in msg.get_payload()  # type: ignore[union-attr]
+    }
+
+
+def _multipart_filename(content_type: str, body: bytes, field_name: str) -> str:
+    msg = email.parser.BytesParser().parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    )
+    for part in msg.get_payload():  # type: ignore[union-attr]
+        if part.get_param("name", header="content-disposition") == field_name:
+            return str(part.get_filename())
+    raise KeyError(field_name)
 
 
 def _multipart_file(content_type: str, body: bytes, field_name: str) -> bytes:
