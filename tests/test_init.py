@@ -380,3 +380,38 @@ def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> N
     assert proc.returncode == 0, proc.stderr
     assert "# from v2" in (repo / "flake.nix").read_text()
     assert "_commit: v2.0.0" in (repo / ".libnix-answers.yml").read_text()
+
+
+def test_interactive_prompts_on_a_terminal(tmp_path: Path) -> None:
+    """A real pseudo-terminal: copier asks; the first answer is typed, the others are Enter (defaults)."""
+    import pty
+    import select
+    import time
+
+    root = tmp_path / "typed"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: libnix as a user runs it in a terminal
+        os.environ.update(TERM="xterm", PYTHONPATH=str(REPO))
+        os.execv(os.sys.executable, [os.sys.executable, "-m", "scaffold", "init", str(root)])
+    screen, typed, deadline = b"", False, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.3)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        elif not typed and b"Crate or workspace name" in screen:
+            os.write(fd, b"\x15custom-name\r")  # Ctrl-U clears the default first
+            typed = True
+        elif typed:
+            os.write(fd, b"\r")
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, screen.decode(errors="replace")[-2000:]
+    text = screen.decode(errors="replace")
+    assert "Rust toolchain from fenix" in text and "Extra targets" in text  # the questions were asked
+    assert "project_name: custom-name" in (root / ".libnix-answers.yml").read_text()
+    assert (root / "flake.nix").is_file()
