@@ -29,14 +29,16 @@ class Ref:
     label: str  # what the user named: the tag or the revision
 
 
-def _git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """The one way libnix runs git: a missing git or a failed command is one ExternalError line."""
     try:
         proc = subprocess.run(["git", "-C", repo, *args], capture_output=True)
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ExternalError(f"git {args[0]} failed: {msg[-1] if msg else proc.returncode}")
+        command = next((a for a in args if not a.startswith("-") and "=" not in a), "")
+        raise ExternalError(f"git {command} failed: {msg[-1] if msg else proc.returncode}")
     return proc
 
 
@@ -45,7 +47,7 @@ def toplevel(path: str) -> str:
         raise UserError(f"{path}: no such directory")
     if not os.path.isdir(path):
         raise UserError(f"{path} is not a directory")
-    proc = _git(path, "rev-parse", "--show-toplevel", check=False)
+    proc = git(path, "rev-parse", "--show-toplevel", check=False)
     if proc.returncode != 0:
         raise UserError(f"{os.path.abspath(path)} is not inside a git repository")
     return proc.stdout.decode().strip()
@@ -55,12 +57,12 @@ def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref
     repo = toplevel(path)
     if tag is not None:
         name = f"refs/tags/{tag}"
-        proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
+        proc = git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
         if proc.returncode != 0:
             raise UserError(f"no tag {tag!r} in {repo} (git tag --list shows the tags)")
         return Ref(repo, name, proc.stdout.decode().strip(), tag)
     assert rev is not None
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    proc = git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
     if proc.returncode != 0:
         raise UserError(f"no commit {rev!r} in {repo}")
     return Ref(repo, rev, proc.stdout.decode().strip(), rev)
@@ -68,7 +70,7 @@ def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref
 
 def tree_dirs(ref: Ref) -> set[bytes]:
     """Every directory path in the ref's tree: reads trees only, so it costs milliseconds."""
-    out = _git(ref.repo, "ls-tree", "-r", "-d", "-z", "--name-only", ref.commit).stdout
+    out = git(ref.repo, "ls-tree", "-r", "-d", "-z", "--name-only", ref.commit).stdout
     return {p for p in out.split(b"\0") if p}
 
 
@@ -94,40 +96,40 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
 
 
 def remote_url(repo: str, name: str = "origin") -> str | None:
-    proc = _git(repo, "remote", "get-url", name, check=False)
+    proc = git(repo, "remote", "get-url", name, check=False)
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
 def tag_exists(repo: str, tag: str) -> bool:
-    return _git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).returncode == 0
+    return git(repo, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}", check=False).returncode == 0
 
 
 def create_tag(repo: str, tag: str, message: str) -> None:
-    if _git(repo, "check-ref-format", f"refs/tags/{tag}", check=False).returncode != 0:
+    if git(repo, "check-ref-format", f"refs/tags/{tag}", check=False).returncode != 0:
         raise UserError(f"{tag!r} is not a valid tag name")
-    _git(repo, "tag", "-a", tag, "-m", message)
+    git(repo, "tag", "-a", tag, "-m", message)
 
 
 def delete_tag(repo: str, tag: str) -> None:
-    _git(repo, "tag", "-d", tag, check=False)
+    git(repo, "tag", "-d", tag, check=False)
 
 
 def is_dirty(repo: str) -> bool:
-    return bool(_git(repo, "status", "--porcelain", "--untracked-files=no").stdout.strip())
+    return bool(git(repo, "status", "--porcelain", "--untracked-files=no").stdout.strip())
 
 
 def head_commit(repo: str) -> str | None:
-    proc = _git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+    proc = git(repo, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
     return proc.stdout.decode().strip() if proc.returncode == 0 else None
 
 
 def show_file(ref: Ref, path: str) -> bytes | None:
-    proc = _git(ref.repo, "show", f"{ref.commit}:{path}", check=False)
+    proc = git(ref.repo, "show", f"{ref.commit}:{path}", check=False)
     return proc.stdout if proc.returncode == 0 else None
 
 
 def commit_time(ref: Ref) -> int:
-    return int(_git(ref.repo, "show", "-s", "--format=%ct", ref.commit).stdout.decode().strip())
+    return int(git(ref.repo, "show", "-s", "--format=%ct", ref.commit).stdout.decode().strip())
 
 
 @contextmanager
@@ -135,18 +137,18 @@ def worktree(ref: Ref, parent: str) -> Iterator[str]:
     """A detached worktree of the ref, removed afterwards whatever happens (error, Ctrl-C)."""
     path = tempfile.mkdtemp(prefix="libnix-worktree-", dir=parent)
     os.rmdir(path)
-    _git(ref.repo, "worktree", "add", "--detach", "--quiet", path, ref.commit)
+    git(ref.repo, "worktree", "add", "--detach", "--quiet", path, ref.commit)
     try:
         yield path
     finally:
-        _git(ref.repo, "worktree", "remove", "--force", path, check=False)
+        git(ref.repo, "worktree", "remove", "--force", path, check=False)
         if os.path.exists(path):
             shutil.rmtree(path, ignore_errors=True)
-        _git(ref.repo, "worktree", "prune", check=False)
+        git(ref.repo, "worktree", "prune", check=False)
 
 
 def push_tag(repo: str, tag: str, remote: str = "origin") -> None:
-    proc = _git(repo, "push", remote, f"refs/tags/{tag}", check=False)
+    proc = git(repo, "push", remote, f"refs/tags/{tag}", check=False)
     if proc.returncode != 0:
         msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ExternalError(f"git push {remote} {tag} failed: {msg[-1] if msg else proc.returncode}")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -259,9 +258,7 @@ def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name
         if new_crate:
             created += [root / rel for rel in cargo.write_minimal_crate(root, name)]
             if not (root / ".git").exists():
-                subprocess.run(
-                    ["git", "init", "-q", "-b", "main", str(root)], check=True, capture_output=True
-                )
+                gitrepo.git(str(root), "init", "-q", "-b", "main")
                 created.append(root / ".git")
         for rel in result.written:
             if rel == ".gitignore":
@@ -331,9 +328,7 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
         raise UserError(
             f"{root} is not a git repository: libnix update merges through git (git init, commit)"
         )
-    if subprocess.run(
-        ["git", "-C", str(root), "status", "--porcelain"], capture_output=True, text=True
-    ).stdout:
+    if gitrepo.git(str(root), "status", "--porcelain").stdout:
         raise UserError("the project has uncommitted changes: commit or stash them before libnix update")
     data = parse_data(opts.data, template.questions())
     result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
@@ -362,11 +357,9 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
         )  # fmt: skip
     except copier.errors.CopierError as exc:
         raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
-    status = subprocess.run(
-        ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
-        capture_output=True,
-        text=True,
-    ).stdout.splitlines()
+    status = (
+        gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()
+    )
     result.changed = sorted(line[3:] for line in status)
     for rel in result.changed:
         path = root / rel

@@ -11,11 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, gitrepo
 from .errors import ExternalError, UserError
 
 ANSWERS = ".libnix-answers.yml"
@@ -72,18 +71,12 @@ def cache_dir() -> Path:
     return Path(base) / "template"
 
 
+# the cache repository's commits are libnix's, whatever the user's identity config says
+_IDENTITY = ("-c", "user.name=libnix", "-c", "user.email=libnix@localhost")
+
+
 def _git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "libnix",
-        "GIT_AUTHOR_EMAIL": "libnix@localhost",
-        "GIT_COMMITTER_NAME": "libnix",
-        "GIT_COMMITTER_EMAIL": "libnix@localhost",
-    }
-    proc = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env)
-    if proc.returncode != 0:
-        raise ExternalError(f"git {args[0]} in {repo} failed: {proc.stderr.strip().splitlines()[-1:]}")
-    return proc.stdout.strip()
+    return gitrepo.git(str(repo), *_IDENTITY, *args).stdout.decode().strip()
 
 
 def versioned_source(root: Path | None = None) -> tuple[str, str]:
@@ -111,9 +104,10 @@ def has_version(source: str, tag: str) -> bool:
     repo = Path(source)
     if not (repo / ".git").exists():
         return True  # a remote or another kind of source: copier will say
-    proc = subprocess.run(["git", "-C", source, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}"],
-                          capture_output=True)  # fmt: skip
-    return proc.returncode == 0
+    return (
+        gitrepo.git(source, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", check=False).returncode
+        == 0
+    )
 
 
 def read_answers(project: Path) -> dict[str, Any]:
