@@ -71,8 +71,11 @@ def cache_dir() -> Path:
     return Path(base) / "template"
 
 
-# the cache repository's commits are libnix's, whatever the user's identity config says
-_IDENTITY = ("-c", "user.name=libnix", "-c", "user.email=libnix@localhost")
+# the cache repository's commits are libnix's, whatever the user's identity or signing config says
+_IDENTITY = (
+    "-c", "user.name=libnix", "-c", "user.email=libnix@localhost",
+    "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
+)  # fmt: skip
 
 
 def _git(repo: Path, *args: str) -> str:

@@ -415,3 +415,14 @@ def test_interactive_prompts_on_a_terminal(tmp_path: Path) -> None:
     assert "Rust toolchain from fenix" in text and "Extra targets" in text  # the questions were asked
     assert "project_name: custom-name" in (root / ".libnix-answers.yml").read_text()
     assert (root / "flake.nix").is_file()
+
+
+def test_init_ignores_the_users_commit_signing(tmp_path: Path) -> None:
+    """The template cache commits libnix's own snapshots: a user's gpgsign must not make them fail."""
+    config = tmp_path / "gitconfig"
+    config.write_text("[commit]\n\tgpgsign = true\n[tag]\n\tgpgsign = true\n[gpg]\n\tprogram = false\n")
+    root = tmp_path / "signed"
+    env = {"GIT_CONFIG_GLOBAL": str(config), "LIBNIX_CACHE_DIR": str(tmp_path / "fresh-cache")}
+    proc = libnix("init", str(root), "--defaults", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "flake.nix").is_file()
