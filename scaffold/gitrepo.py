@@ -29,10 +29,12 @@ class Ref:
     label: str  # what the user named: the tag or the revision
 
 
-def git(repo: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+def git(
+    repo: str, *args: str, check: bool = True, timeout: float | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """The one way libnix runs git: a missing git or a failed command is one ExternalError line."""
     try:
-        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True)
+        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, timeout=timeout)
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
@@ -157,11 +159,8 @@ def push_tag(repo: str, tag: str, remote: str = "origin") -> None:
 def remote_has_tag(repo: str, tag: str, remote: str = "origin") -> bool | None:
     """None when the remote cannot be asked (offline, no such remote)."""
     try:
-        proc = subprocess.run(
-            ["git", "-C", repo, "ls-remote", "--tags", remote, f"refs/tags/{tag}"],
-            capture_output=True, timeout=20,
-        )  # fmt: skip
-    except (subprocess.TimeoutExpired, OSError):
+        proc = git(repo, "ls-remote", "--tags", remote, f"refs/tags/{tag}", check=False, timeout=20)
+    except (subprocess.TimeoutExpired, ExternalError):
         return None
     if proc.returncode != 0:
         return None
