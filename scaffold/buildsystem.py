@@ -1,11 +1,9 @@
-"""A generated build system: find it, pin its local sources to the release tarball, and verify it.
+"""A generated build system: find its layout, pin its local sources to the release tarball, verify it.
 
-cargo (libnix) points at the project's sources in three ways: `project_root = ../.;` in
-`cargo_build_caller.nix` (relative to where the files were generated), `src = builtins.filterSource (…)
-/absolute/checkout;` in root-crate files of older versions, and `builtins.fetchTarball { url; sha256; }`
-when `write-nix-buildsystem --url --hash` already pinned them. The first two become the pinned tarball,
-the third is checked against it. `pkgs.fetchFromGitHub` imported at evaluation time (fenix) becomes
-`builtins.fetchTarball` of the same archive: the same content hash, and no import-from-derivation.
+The rules that rewrite (one module each, see `rules/`) and the checks that verify both read nix as a
+syntax tree (`nixsyntax`), so a path literal is never confused with the same characters in a URL or a
+build phase. `rewrite` works on a staging copy; `verify` is what `libnix check` runs, and what release
+runs on its own output before anything is moved into place.
 """
 
 from __future__ import annotations
@@ -15,9 +13,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import nixlex, nixtool
+from . import ifd, nixtool
+from . import nixsyntax as ns
 from .errors import UserError
 from .nixhash import Sha256, parse_sha256
+from .rules import Context, FileJob, rules
+from .rules.pinned_src import TARBALL, fetch_calls
 
 CALLER = "cargo_build_caller.nix"
 DEPENDENCIES = "Cargo.dependencies.nix"
@@ -52,6 +53,15 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class Layout:
+    """A build system's entry points, read from its caller's imports rather than assumed: generations
+    keep `default.nix` in `derivations/` or beside the caller."""
+
+    root: Path
+    entry: str  # the default.nix the caller imports, relative to root
+
+
+@dataclass(frozen=True)
 class Finding:
     file: str
     line: int
@@ -68,11 +78,13 @@ class Report:
     ifd: list[Finding] = field(default_factory=list)
     parsed: str = "not checked"  # "ok", "not checked (nix-instantiate not found)", or nix's error
     attributes: list[str] = field(default_factory=list)
+    entry: str = ""
     files: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
             "files": self.files,
+            "entry": self.entry,
             "attributes": self.attributes,
             "rewritten": [str(f) for f in self.rewritten],
             "errors": [str(f) for f in self.errors],
@@ -86,175 +98,145 @@ def nix_string(value: str) -> str:
     return f'"{escaped}"'
 
 
-def validate_layout(root: Path) -> None:
-    if not root.is_dir():
-        raise UserError(f"{root}: no such directory")
-    missing = [p for p in (CALLER, "derivations") if not (root / p).exists()]
-    if missing:
-        raise UserError(
-            f"{root} is not a generated build system (no {' and no '.join(missing)}): give the output "
-            "directory of write-nix-buildsystem, e.g. target/release/nix"
-        )
-
-
 def nix_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*.nix") if p.is_file())
 
 
+_PARSED: dict[tuple[str, bytes], ns.Source] = {}
+
+
+def _parse(rel: str, data: bytes) -> ns.Source:
+    """The rewrite and the verification read the same unchanged files: parse each once."""
+    key = (rel, data)
+    if key not in _PARSED:
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        _PARSED[key] = ns.parse(rel, data)
+    return _PARSED[key]
+
+
+def _syntax_error(src: ns.Source) -> Finding | None:
+    bad = ns.first_error(src)
+    if bad is None:
+        return None
+    return Finding(src.rel, src.line(bad), "cannot read as nix (syntax error)")
+
+
+# -- layout ------------------------------------------------------------------------------------------
+
+
+def validate_layout(root: Path) -> Layout:
+    if not root.is_dir():
+        raise UserError(f"{root}: no such directory")
+    hint = "give the output directory of write-nix-buildsystem, e.g. target/release/nix"
+    caller = root / CALLER
+    if not caller.is_file():
+        raise UserError(f"{root} is not a generated build system (no {CALLER}): {hint}")
+    entry = _entry(root, caller)
+    if entry is None:
+        raise UserError(f"{root} is not a generated build system ({CALLER} imports no default.nix): {hint}")
+    return Layout(root, entry)
+
+
+def _entry(root: Path, caller: Path) -> str | None:
+    src = _parse(CALLER, caller.read_bytes())
+    found = []
+    for node in src.applications():
+        name, args = ns.call(src, node)
+        target = ns.unparen(args[0]) if name == "import" and args else None
+        if target is None or target.type != "path_expression" or target.named_child_count != 1:
+            continue
+        path = Path(os.path.normpath(caller.parent / src.text(target)))
+        if path.is_file() and path.name != DEPENDENCIES and path.is_relative_to(root):
+            found.append(path.relative_to(root).as_posix())
+    return next((f for f in found if f.endswith("default.nix")), found[0] if found else None)
+
+
+def root_attributes(layout: Layout) -> list[str]:
+    """The top-level crates of the set default.nix returns (not `deps`, not helpers such as `target`):
+    what a consumer builds. Binaries first, so that the first one is the sensible default."""
+    entry = layout.root / layout.entry
+    src = _parse(layout.entry, entry.read_bytes())
+    node = next((c for c in src.root.named_children if c.type != "comment"), None)
+    for _ in range(8):
+        node = ns.unparen(node)
+        if node is None:
+            return []
+        if node.type == "function_expression" or node.type in (
+            "let_expression",
+            "with_expression",
+            "assert_expression",
+        ):
+            node = node.child_by_field_name("body")
+        elif node.type == "variable_expression":
+            node = ns.resolve(src, node)
+        else:
+            break
+    if node is None or node.type not in ("attrset_expression", "rec_attrset_expression"):
+        return []
+    names = []
+    for name, _binding, value in ns.bindings(src, node):
+        head, args = ns.call(src, value)
+        target = ns.unparen(args[0]) if args else None
+        if name == "deps" or ns.last_name(head) not in ("callPackage'", "callPackage", "import"):
+            continue
+        if target is None or target.type != "path_expression":
+            continue
+        path = entry.parent / src.text(target)
+        if path.is_file() and b"cargo_crate_info" in path.read_bytes():
+            names.append(name)
+    return sorted(names, key=lambda n: ("-bin-" not in n, n))
+
+
 # -- rewriting ---------------------------------------------------------------------------------------
 
-# patterns start with a literal: Python's re then jumps between candidates instead of trying every offset
-_FILTER_SOURCE = re.compile(r"src\s*=\s*builtins\.filterSource\s*\(")
-_FETCH_GITHUB = re.compile(r"fetchFromGitHub\s*\{([^{}]*)\}")
-_FETCH_TARBALL = re.compile(r"builtins\.fetchTarball\s*\{([^{}]*)\}")
-_ATTR = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*"([^"\\$]*)"\s*;')
 
-
-def _attrs(body: str) -> dict[str, str] | None:
-    """The attributes of a `{ k = "v"; … }` body when all are plain strings, else None."""
-    found = dict(_ATTR.findall(body))
-    rest = _ATTR.sub("", body).strip()
-    return found if not rest else None
-
-
-def _balanced_end(text: str, open_paren: int) -> int:
-    depth = 0
-    for i in range(open_paren, len(text)):
-        c = text[i]
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    raise nixlex.LexError("unbalanced parentheses")
-
-
-def _resolve(literal: str, rel_file: Path, origin: Origin) -> Path:
-    if literal.startswith("/"):
-        return Path(os.path.normpath(literal))
-    base = origin.generated_at / rel_file.parent
-    return Path(os.path.normpath(base / literal))
-
-
-def _inside(path: Path, root: Path) -> str | None:
-    try:
-        rel = path.relative_to(root)
-    except ValueError:
-        return None
-    return "" if str(rel) == "." else rel.as_posix()
-
-
-def _source_sub(path: Path, origin: Origin) -> str | None:
-    for root in origin.source_roots:
-        sub = _inside(path, root)
-        if sub is not None:
-            return sub
-    return None
-
-
-def rewrite_text(text: str, rel_file: Path, origin: Origin, pin: Pin, report: Report) -> str:
-    """Pin every local source in one file; record what changed and what cannot be pinned."""
-    shown = rel_file.as_posix()
-    edits: list[tuple[int, int, str]] = []
-
-    # older cargo (libnix): src = builtins.filterSource (path: type: …) /abs/checkout[/member];
-    for m in _FILTER_SOURCE.finditer(text) if "filterSource" in text else ():
-        end = _balanced_end(text, m.end() - 1)
-        lit = re.match(r"\s*(/[A-Za-z0-9._\-+/]+)", text[end:])
-        if not lit:
-            continue
-        sub = _source_sub(Path(os.path.normpath(lit.group(1))), origin)
-        if sub is None:
-            continue  # reported below as an unpinnable path
-        stop = end + lit.end()
-        edits.append((m.start(), stop, f"src = {pin.string_expr(sub)}"))
-        report.rewritten.append(Finding(shown, nixlex.line_of(text, m.start()), f"src {lit.group(1)} pinned"))
-
-    taken = [(a, b) for a, b, _ in edits]
-    for lit in nixlex.path_literals(text):
-        if any(a <= lit.start < b for a, b in taken):
-            continue
-        line = nixlex.line_of(text, lit.start)
-        if lit.kind == "search":
-            report.errors.append(Finding(shown, line, f"impure search path {lit.text} (not pinned)"))
-            continue
-        if lit.text.startswith("~"):
-            report.errors.append(Finding(shown, line, f"home path {lit.text} cannot be pinned"))
-            continue
-        resolved = _resolve(lit.text, rel_file, origin)
-        if not lit.text.startswith("/") and _inside(resolved, origin.generated_at) is not None:
-            continue  # a file of the build system itself
-        sub = _source_sub(resolved, origin)
-        if sub is None:
-            report.errors.append(
-                Finding(shown, line, f"local path {lit.text} ({resolved}) is outside the project")
-            )
-            continue
-        edits.append((lit.start, lit.end, pin.path_expr(sub)))
-        report.rewritten.append(Finding(shown, line, f"{lit.text} pinned to the tag's tarball"))
-
-    # import (pkgs.fetchFromGitHub {…}) is import-from-derivation; fetchTarball of the archive is not
-    for m in _FETCH_GITHUB.finditer(text) if "fetchFromGitHub" in text else ():
-        attrs = _attrs(m.group(1))
-        if attrs is None or not {"owner", "repo", "rev"} <= attrs.keys():
-            continue
-        if not set(attrs) <= {"owner", "repo", "rev", "sha256", "hash", "name"}:
-            continue  # fetchSubmodules and friends change the content: leave it, the IFD report shows it
-        digest = attrs.get("sha256") or attrs.get("hash")
-        if not digest:
-            continue
-        url = f"https://github.com/{attrs['owner']}/{attrs['repo']}/archive/{attrs['rev']}.tar.gz"
-        body = f"    url = {nix_string(url)};\n    sha256 = {nix_string(digest)};\n"
-        new = f"builtins.fetchTarball {{\n{body}  }}"
-        start = m.start() - 5 if text.endswith("pkgs.", 0, m.start()) else m.start()
-        edits.append((start, m.end(), new))
-        line = nixlex.line_of(text, m.start())
-        report.rewritten.append(
-            Finding(shown, line, f"fetchFromGitHub {attrs['owner']}/{attrs['repo']} -> builtins.fetchTarball")
-        )
-
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
-
-
-def rewrite(root: Path, origin: Origin, pin: Pin) -> Report:
+def rewrite(
+    root: Path,
+    origin: Origin,
+    pin: Pin,
+    tag_paths: frozenset[str] | None = None,
+    project_sub: str = "",
+) -> Report:
     """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result."""
     report = Report()
+    export_files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+    ctx = Context(pin, origin, report, export_files, tag_paths, project_sub)
+    steps = rules()
     for path in nix_files(root):
-        rel = path.relative_to(root)
-        text = path.read_text(encoding="utf-8")
-        try:
-            new = rewrite_text(text, rel, origin, pin, report)
-        except nixlex.LexError as exc:
-            report.errors.append(Finding(rel.as_posix(), 1, f"cannot read as nix: {exc}"))
+        rel = path.relative_to(root).as_posix()
+        src = _parse(rel, path.read_bytes())
+        bad = _syntax_error(src)
+        if bad is not None:
+            report.errors.append(bad)
             continue
-        if new != text:
-            path.write_text(new, encoding="utf-8")
+        job = FileJob(src)
+        for step in steps:
+            step(ctx, job)
+        if job.edits:
+            path.write_bytes(job.result())
     return report
 
 
 # -- verification ------------------------------------------------------------------------------------
 
-_LEAK_PATTERNS = (
-    re.compile(r"/home/[^/\s\"';}]+"),
-    re.compile(r"/Users/[^/\s\"';}]+"),
-    re.compile(r"/nix/store/[0-9a-df-np-sv-z]{32}-[^\s\"';}]*"),
+_BOUNDARY = rb"(?<![\w.\-~%+/:@])"
+_LEAKS = re.compile(
+    _BOUNDARY + rb"(?:/home/[^/\s\"';}]+|/Users/[^/\s\"';}]+|/nix/store/[0-9a-df-np-sv-z]{32}-[^\s\"';}]*)"
 )
-_IFD_READ = re.compile(r"builtins\.(readFile|pathExists|readDir)\s*\(?\s*\"\$\{")
-_IFD_IMPORT_FETCH = re.compile(r"import\s*\(\s*(?:pkgs\.)?(fetch\w+)")
-_FETCHER_CALL = re.compile(r"(fetch\w+)\s*\{")
-_BOUND_TO = re.compile(r"([A-Za-z_][\w'-]*)\s*=\s*(?:pkgs\.)?$")
-_NAME = re.compile(r'^\s*name\s*=\s*"([^"]+)"\s*;', re.M)
+_READ_BY_NIX = {"import", "readFile", "pathExists", "readDir", "filterSource", "path", "scopedImport"}
+_READ_BINDINGS = {"src", "root", "project_root"}
 
 
-def _needles(source_roots: tuple[Path, ...], extra: tuple[Path, ...]) -> list[tuple[str, re.Pattern[str]]]:
+def _needles(source_roots: tuple[Path, ...], extra: tuple[Path, ...]) -> list[tuple[str, re.Pattern[bytes]]]:
     out = {str(p) for p in (*source_roots, *extra) if str(p) not in ("/", "")}
     home = os.path.expanduser("~")
     if home not in ("/", "~", ""):
         out.add(home)
-    return [(n, re.compile(re.escape(n) + r"(?=[/\s\"';}]|$)")) for n in sorted(out, key=len, reverse=True)]
+    return [
+        (n, re.compile(_BOUNDARY + re.escape(n.encode()) + rb"(?=[/\s\"';}]|$)"))
+        for n in sorted(out, key=len, reverse=True)
+    ]
 
 
 def verify(
@@ -265,24 +247,28 @@ def verify(
     report: Report | None = None,
     parse: bool = True,
 ) -> Report:
-    """Check an exported build system: pins, local paths, IFD, and that nix parses every file."""
+    """Check an exported build system: pins, local paths, IFD, its crates, and that nix parses it."""
+    layout = validate_layout(root)
     report = report or Report()
     files = nix_files(root)
     report.files = len(files)
+    report.entry = layout.entry
     waiter = nixtool.start_parse(files) if parse and nixtool.available() else None
     needles = _needles(source_roots, (root.resolve(),))
     for path in files:
         rel = path.relative_to(root).as_posix()
-        text = path.read_text(encoding="utf-8")
-        _check_paths(text, rel, needles, report)
+        src = _parse(rel, path.read_bytes())
+        bad = _syntax_error(src)
+        if bad is not None:
+            report.errors.append(bad)
+            continue
+        _check_leaks(src, needles, report)
+        _check_paths(src, report)
         if pin is not None:
-            _check_pins(text, rel, pin, report)
-        _check_ifd(text, rel, report)
-        if rel.startswith("derivations/") and rel != "derivations/default.nix" and "project_root" in text:
-            names = _NAME.findall(text)
-            if names:
-                report.attributes.append(names[0])
-    report.attributes.sort()
+            _check_pins(src, pin, report)
+        for site in ifd.find(src):
+            report.ifd.append(Finding(rel, src.line(site.sink), ifd.describe(site)))
+    report.attributes = root_attributes(layout)
     if waiter is not None:
         error = waiter()
         report.parsed = "ok" if error is None else error
@@ -293,77 +279,126 @@ def verify(
     return report
 
 
-def _check_paths(text: str, rel: str, needles: list[tuple[str, re.Pattern[str]]], report: Report) -> None:
+def _check_leaks(src: ns.Source, needles: list[tuple[str, re.Pattern[bytes]]], report: Report) -> None:
     for needle, pattern in needles:
-        if needle not in text:
+        if needle.encode() not in src.data:
             continue
-        for m in pattern.finditer(text):
-            line = nixlex.line_of(text, m.start())
-            report.errors.append(Finding(rel, line, f"absolute path of the build machine: {needle}"))
-    for pattern in _LEAK_PATTERNS:
-        for m in pattern.finditer(text):
-            line = nixlex.line_of(text, m.start())
-            report.errors.append(Finding(rel, line, f"absolute path of the build machine: {m.group()}"))
-    try:
-        literals = list(nixlex.path_literals(text))
-    except nixlex.LexError as exc:
-        report.errors.append(Finding(rel, 1, f"cannot read as nix: {exc}"))
+        for m in pattern.finditer(src.data):
+            report.errors.append(
+                Finding(src.rel, src.line_at(m.start()), f"absolute path of the build machine: {needle}")
+            )
+    if not any(w in src.data for w in (b"/home/", b"/Users/", b"/nix/store/")):
         return
-    for lit in literals:
-        line = nixlex.line_of(text, lit.start)
-        if lit.kind == "search":
-            report.errors.append(Finding(rel, line, f"impure search path {lit.text} (not pinned)"))
-        elif lit.text == "/.":
-            continue  # the file-system root: only ever used to turn a fetched store path into a path
-        elif lit.text.startswith(("/", "~")):
-            report.errors.append(Finding(rel, line, f"absolute path literal {lit.text}"))
+    for m in _LEAKS.finditer(src.data):
+        shown = m.group().decode("utf-8", "replace")
+        report.errors.append(
+            Finding(src.rel, src.line_at(m.start()), f"absolute path of the build machine: {shown}")
+        )
+
+
+def _check_paths(src: ns.Source, report: Report) -> None:
+    rel = src.rel
+    for node in ns.captures("[(path_expression) (hpath_expression) (spath_expression)] @p", src.root).get(
+        "p", []
+    ):
+        text, line = src.text(node), src.line(node)
+        if node.type == "spath_expression":
+            report.errors.append(Finding(rel, line, f"impure search path {text} (not pinned)"))
+        elif node.type == "hpath_expression":
+            report.errors.append(Finding(rel, line, f"home path {text} nix would read"))
+        elif text == "/." or (text.startswith("/") and node.named_child_count > 1):
+            continue  # `/. + …` makes a path of a fetched store path; interpolated: not a local file
+        elif text.startswith("/"):
+            report.errors.append(Finding(rel, line, f"absolute path literal {text}"))
         else:
             depth = len(Path(rel).parent.parts)
             ups = 0
-            for part in Path(lit.text).parts:
+            for part in Path(text).parts:
                 ups = ups + 1 if part == ".." else ups - (part not in (".",))
                 if ups > depth:
-                    report.errors.append(Finding(rel, line, f"{lit.text} points outside the build system"))
+                    report.errors.append(Finding(rel, line, f"{text} points outside the build system"))
                     break
+    # strings nix would read as paths: `import "/abs"`, `src = "/abs/checkout";`
+    for node in src.applications():
+        name, args = ns.call(src, node)
+        if ns.last_name(name) in _READ_BY_NIX and args:
+            value = ns.string_value(src, args[-1] if ns.last_name(name) == "filterSource" else args[0])
+            if value and value.startswith("/"):
+                report.errors.append(Finding(rel, src.line(node), f"absolute path {value} nix would read"))
+    if b'"/' not in src.data:
+        return
+    for name, binding, value in _all_bindings(src):
+        text = ns.string_value(src, value) if name in _READ_BINDINGS else None
+        if text and text.startswith("/"):
+            report.errors.append(
+                Finding(rel, src.line(binding), f"{name} = absolute path {text} nix would read")
+            )
 
 
-def _check_pins(text: str, rel: str, pin: Pin, report: Report) -> None:
-    for m in _FETCH_TARBALL.finditer(text) if "fetchTarball" in text else ():
-        attrs = _attrs(m.group(1)) or {}
+def _all_bindings(src: ns.Source):
+    for binding in ns.captures("(binding) @b", src.root).get("b", []):
+        value = binding.child_by_field_name("expression")
+        if value is not None:
+            yield ns.binding_name(src, binding), binding, value
+
+
+def _check_pins(src: ns.Source, pin: Pin, report: Report) -> None:
+    for node, attrs in fetch_calls(src, (*TARBALL, "pkgs.fetchurl", "fetchurl")):
         if attrs.get("url") != pin.url:
             continue
-        line = nixlex.line_of(text, m.start())
+        line = src.line(node)
+        name, _ = ns.call(src, node)
+        if name not in TARBALL:
+            report.errors.append(
+                Finding(
+                    src.rel,
+                    line,
+                    f"{name} of {pin.url} checks the tarball file's hash: pin the unpacked tree",
+                )
+            )
+            continue
         try:
             pinned = parse_sha256(attrs.get("sha256", ""))
         except UserError:
-            report.errors.append(Finding(rel, line, f"malformed sha256 for {pin.url}"))
+            report.errors.append(Finding(src.rel, line, f"malformed sha256 for {pin.url}"))
             continue
         if pinned != pin.sha256:
             report.errors.append(
                 Finding(
-                    rel, line, f"{pin.url} pinned to {pinned.prefixed}, but its hash is {pin.sha256.prefixed}"
+                    src.rel,
+                    line,
+                    f"{pin.url} pinned to {pinned.prefixed}, but its hash is {pin.sha256.prefixed}",
                 )
             )
 
 
-def _check_ifd(text: str, rel: str, report: Report) -> None:
-    for m in _IFD_READ.finditer(text) if "builtins.read" in text or "builtins.pathExists" in text else ():
-        line = nixlex.line_of(text, m.start())
-        report.ifd.append(
-            Finding(rel, line, f"builtins.{m.group(1)} on a derivation's output during evaluation")
-        )
-    if "import" not in text:
-        return
-    for m in _IFD_IMPORT_FETCH.finditer(text):
-        line = nixlex.line_of(text, m.start())
-        report.ifd.append(Finding(rel, line, f"import of {m.group(1)}'s output during evaluation"))
-    for m in _FETCHER_CALL.finditer(text):
-        # anchored on the rare `fetchX {`, then the binding `name = [pkgs.]` just before it
-        bound = _BOUND_TO.search(text, max(0, m.start() - 120), m.start())
-        if not bound:
-            continue
-        name, fetcher = bound.group(1), m.group(1)
-        imp = re.search(r"\bimport\s*\(?\s*" + re.escape(name) + r"\b", text)
-        if imp:
-            line = nixlex.line_of(text, imp.start())
-            report.ifd.append(Finding(rel, line, f"import of {name} ({fetcher}) during evaluation"))
+def source_pins(root: Path, layout: Layout) -> list[tuple[str, str]]:
+    """(url, sha256) the project's sources are pinned to: `project_root` in the caller, else the
+    `src` of the root crates (generations without project_root)."""
+    caller = _parse(CALLER, (root / CALLER).read_bytes())
+    bound = [
+        (attrs["url"], attrs.get("sha256", ""))
+        for node, attrs in fetch_calls(caller, TARBALL)
+        if _bound_to(caller, node) == "project_root"
+    ]
+    if bound:
+        return bound
+    out: list[tuple[str, str]] = []
+    for attr in root_attributes(layout):
+        for path in (root / Path(layout.entry).parent).glob(f"*{attr.rsplit('-', 1)[-1]}.nix"):
+            src = _parse(path.relative_to(root).as_posix(), path.read_bytes())
+            out += [
+                (a["url"], a.get("sha256", ""))
+                for n, a in fetch_calls(src, TARBALL)
+                if _bound_to(src, n) == "src"
+            ]
+    return sorted(set(out))
+
+
+def _bound_to(src: ns.Source, node) -> str | None:
+    parent = node.parent
+    while parent is not None and parent.type not in ("binding", "source_code"):
+        if parent.type == "attrset_expression":
+            return None
+        parent = parent.parent
+    return ns.binding_name(src, parent) if parent is not None and parent.type == "binding" else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,8 +11,6 @@ from .download import Progress
 from .errors import UserError
 from .hash import hash_tarball, hash_url
 from .nixhash import parse_sha256
-
-_SOURCE_PIN = re.compile(r"\bproject_root\s*=[^;]*?\bbuiltins\.fetchTarball\s*\{([^{}]*)\}", re.S)
 
 
 @dataclass(frozen=True)
@@ -38,16 +35,28 @@ class CheckResult:
         return {"directory": str(self.directory), "ok": self.ok, "pins": self.pins, **self.report.as_json()}
 
 
-def source_pin(root: Path) -> buildsystem.Pin | None:
-    """The tarball `project_root` is pinned to, if the export pins it."""
-    caller = root / buildsystem.CALLER
-    m = _SOURCE_PIN.search(caller.read_text(encoding="utf-8"))
-    if not m:
-        return None
-    attrs = buildsystem._attrs(m.group(1)) or {}
-    if "url" not in attrs or "sha256" not in attrs:
-        return None
-    return buildsystem.Pin(attrs["url"], parse_sha256(attrs["sha256"]))
+def inspect(
+    root: Path, roots: tuple[Path, ...], report: buildsystem.Report | None = None
+) -> tuple[buildsystem.Report, buildsystem.Pin | None]:
+    """Everything `libnix check` verifies without a network: release runs it on its own output too."""
+    layout = buildsystem.validate_layout(root)
+    pins = buildsystem.source_pins(root, layout)
+    pin = None
+    problem = None
+    if not pins:
+        problem = "the project's sources are not pinned to a tarball (project_root or the crates' src)"
+    elif len({url for url, _ in pins}) > 1:
+        problem = f"the sources are pinned to {len(pins)} different tarballs: {', '.join(u for u, _ in pins)}"
+    else:
+        url, digest = pins[0]
+        try:
+            pin = buildsystem.Pin(url, parse_sha256(digest))
+        except UserError:
+            problem = f"malformed sha256 for {url}"
+    report = buildsystem.verify(root, pin, roots, report=report)
+    if problem:
+        report.errors.append(buildsystem.Finding(buildsystem.CALLER, 0, problem))
+    return report, pin
 
 
 def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
@@ -57,14 +66,9 @@ def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
     # an export outside any repository: only the generic local-path checks apply
     with contextlib.suppress(UserError):
         roots = (Path(gitrepo.toplevel(str(root))),)
-    pin = source_pin(root)
-    report = buildsystem.verify(root, pin, roots)
+    report, pin = inspect(root, roots)
     result = CheckResult(root, report)
-    if pin is None:
-        report.errors.append(
-            buildsystem.Finding(buildsystem.CALLER, 0, "project_root is not pinned to a tarball")
-        )
-    else:
+    if pin is not None:
         entry: dict[str, object] = {"url": pin.url, "sha256": pin.sha256.prefixed, "verified": None}
         actual = None
         if opts.tarball:

@@ -27,12 +27,11 @@ def find_cargo(explicit: str | None) -> str:
 
 
 def write_buildsystem(
-    cargo: str, project: Path, out_dir: Path, url: str, sha256: str, on_line: Callable[[str], None] | None
+    cargo: str, project: Path, out_dir: Path, on_line: Callable[[str], None] | None
 ) -> None:
-    cmd = [
-        cargo, "build", "--release", "write-nix-buildsystem",
-        "--out-dir", str(out_dir), "--url", url, "--hash", sha256,
-    ]  # fmt: skip
+    """Without `--url/--hash`: upstream pins with `pkgs.fetchurl` and a hash of the tarball file, which
+    its local crates never unpack; libnix pins the sources itself, with the unpacked tree's hash."""
+    cmd = [cargo, "build", "--release", "write-nix-buildsystem", "--out-dir", str(out_dir)]
     env = {**os.environ, "CARGO_BACKEND": "nix"}
     tail: collections.deque[str] = collections.deque(maxlen=TAIL)
     try:

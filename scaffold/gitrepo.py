@@ -76,6 +76,12 @@ def tree_dirs(ref: Ref) -> set[bytes]:
     return {p for p in out.split(b"\0") if p}
 
 
+def tree_paths(ref: Ref) -> frozenset[str]:
+    """Every file and directory path in the ref's tree: what a pinned path may name."""
+    out = git(ref.repo, "ls-tree", "-r", "-t", "-z", "--name-only", ref.commit).stdout
+    return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
+
+
 @contextmanager
 def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     """`git archive --format=tar REF` as a pipe; git's failure surfaces when the stream ends."""
@@ -89,6 +95,11 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     finally:
         if not ok:
             proc.kill()
+        else:
+            # the reader stops at the end-of-archive blocks; git may still write its padding, and a
+            # closed pipe would kill it with SIGPIPE: read to the end
+            while proc.stdout.read(1 << 16):
+                pass
         proc.stdout.close()
         err = proc.stderr.read().decode("utf-8", "replace").strip()
         proc.stderr.close()

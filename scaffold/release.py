@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, buildsystem, cargo, exporter, gitrepo, snippets
+from . import __version__, buildsystem, cargo, check, exporter, gitrepo, snippets
 from .download import Progress
 from .errors import HashMismatch, UserError
 from .forge import Forge, PublishResult, detect
@@ -62,6 +62,7 @@ class ReleaseResult:
     asset_sha256: Sha256 | None = None
     asset_url: str | None = None
     attributes: list[str] = field(default_factory=list)
+    entry: str = "derivations/default.nix"
     report: buildsystem.Report | None = None
     dry_run: bool = False
     tag_created: bool = False
@@ -87,6 +88,7 @@ class ReleaseResult:
                 else None,
             },
             "attributes": self.attributes,
+            "entry": self.entry,
             "libnix_version": __version__,
         }
         if self.report is not None:
@@ -247,6 +249,7 @@ def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Pa
     digest = ((asset.get("hash") or {}) if isinstance(asset, dict) else {}).get("nix32")
     result.asset_sha256 = Sha256(nix32_decode(str(digest))) if digest else None
     result.attributes = list(previous.get("attributes") or [])  # type: ignore[call-overload]
+    result.entry = str(previous.get("entry") or result.entry)
     result.snippets = snippets.render(result)
     result.reused = True
 
@@ -282,15 +285,24 @@ def _export(
         deps = gitrepo.show_file(ref, buildsystem.DEPENDENCIES)
         if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
             (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
-        report = buildsystem.rewrite(staged, origin, pin)
+        buildsystem.validate_layout(staged)
+        report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref))
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             packing = pool.submit(pack, staged, staged_asset, gitrepo.commit_time(ref))
-            buildsystem.verify(staged, pin, origin.source_roots, report=report)
+            # the same checks as `libnix check` on the result: release never ships what check refuses
+            _, found = check.inspect(staged, origin.source_roots, report=report)
             packing.result()
+        if found is not None and found.url != pin.url:
+            report.errors.append(
+                buildsystem.Finding(
+                    buildsystem.CALLER, 0, f"the sources are pinned to {found.url}, not {pin.url}"
+                )
+            )
         result.report = report
         result.attributes = report.attributes
+        result.entry = report.entry
         if report.errors:
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise UserError(f"the build system cannot be exported: {report.errors[0]}{more}")
@@ -327,11 +339,11 @@ def _generate(
             )
         if gitrepo.head_commit(repo) != ref.commit:
             raise UserError(f"HEAD is not {opts.tag}: check it out, or drop --no-worktree")
-        exporter.write_buildsystem(cargo_bin, Path(repo), staged, pin.url, pin.sha256.nix32, on_line)
+        exporter.write_buildsystem(cargo_bin, Path(repo), staged, on_line)
         return buildsystem.Origin(staged, (Path(repo),))
     with gitrepo.worktree(ref, tempfile.gettempdir()) as wt:
         log(f"exporting from a worktree of {opts.tag}")
-        exporter.write_buildsystem(cargo_bin, Path(wt), staged, pin.url, pin.sha256.nix32, on_line)
+        exporter.write_buildsystem(cargo_bin, Path(wt), staged, on_line)
         return buildsystem.Origin(staged, (Path(wt), Path(repo)))
 
 
@@ -386,6 +398,7 @@ def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:
         "tag": result.tag,
         "export": rel,
         "attributes": result.attributes,
+        "entry": result.entry,
         "url": result.url,
         "sha256": result.sha256.prefixed,
         "asset": result.asset.name,

@@ -16,7 +16,18 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+SHARED = REPO.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+
+
+def need_shared(*parts: str) -> Path:
+    """A file of ../shared: a plain clone has none (skip, naming it); CI always has it (fail)."""
+    path = SHARED.joinpath(*parts)
+    if path.exists():
+        return path
+    if os.environ.get("CI"):
+        pytest.fail(f"{path} is missing: CI always has ../shared beside the clone")
+    pytest.skip(f"needs {path} (../shared, beside the project in CI)")
 
 
 def _need(tool: str) -> str:

@@ -2,17 +2,26 @@
 """A STAND-IN for cargo (libnix), which cannot be built on this machine.
 
 It answers only `cargo build --release write-nix-buildsystem --out-dir D [--url U --hash H]` and writes
-files in the exact format of the real output kept in ../shared/fixtures/cargo-libnix (the header
-comments, `cargo_build_caller.nix`, one `derivations/<crate>-<version>-bin-<hash>.nix` per root crate
-taking `project_root` and building `src` with `pkgs.lib.fileset.toSource`, a crates.io dependency, and a
-`derivations/default.nix` whose helpers read build-script outputs with `builtins.readFile` /
-`builtins.pathExists` during evaluation). Everything else about libnix is real.
+what the real tool writes (compare ../shared/fixtures/cargo-libnix-full, and tests/test_fake_format.py,
+which keeps the two from drifting apart):
 
-FAKE_CARGO_MODE picks how it behaves, to test libnix against each thing the real one may do:
-  local    (default) `project_root = <relative path to the project>;`, as today's cargo (libnix)
-  pinned   `project_root = builtins.fetchTarball { url = U; sha256 = H; };` from --url/--hash
-  badpin   like pinned, with a wrong hash
-  old      root crates use `src = builtins.filterSource (…) /absolute/checkout[/member];`
+- `cargo_build_caller.nix` as upstream's template renders it (no final newline), `project_root = ../.;`;
+- `derivations/default.nix`: upstream's header and `fn` helpers byte for byte (tests/cargo_libnix_format/
+  default.nix.head, taken from the real output), then `self = { target = …; <root crates>; deps = { … }; }`;
+- `derivations/build_rs_libnix.nix` and `target.nix`;
+- one `derivations/<name>-<version>-bin-<hash>.nix` per root package, taking `project_root` and building
+  `src` with `pkgs.lib.fileset.toSource` over every file rustc reads, or, with `--url U --hash H`,
+  `src = pkgs.fetchurl { url = U; sha256 = H; };` (upstream's nix_code.rs `generate_src`);
+- crates.io dependencies, real files (itoa; anyhow with its build script and the script_build_run whose
+  error notices name the generating machine's path of that file).
+
+FAKE_CARGO_ROOT_FORM picks the project_root form: `../.` (default, as the real caller), `./.`,
+`../../../.`, `abs` (the checkout's absolute path). FAKE_CARGO_MODE picks other behaviour:
+  local    (default) as above
+  tarball  with --url/--hash: `project_root = builtins.fetchTarball { url = U; sha256 = H; };`
+  old      the generation before derivations/: default.nix, caller and root crates in one folder, deps
+           in deps/, `src = builtins.filterSource (…) /abs/workspace;`, build_parser through
+           `pkgs.callPackage (pkgs.fetchFromGitHub …) {}`
   leak     like local, plus a /home/… path baked into a build phase
   fail     prints a few lines and exits 101
   nothing  exits 0 and writes nothing
@@ -28,29 +37,48 @@ import time
 import tomllib
 from pathlib import Path
 
+FORMAT = Path(__file__).resolve().parent / "cargo_libnix_format"
+HEADER = "# generated from {} using cargo (manual edits won't be persistent)\n"
+DEPS = {  # attribute -> file, as the real default.nix lists them
+    "anyhow-1_0_96-61bbc4e08b05614c": "anyhow-1.0.96-61bbc4e08b05614c.nix",
+    "anyhow-1_0_96-script_build-22dc23ffd8131166": "anyhow-1.0.96-script_build-22dc23ffd8131166.nix",
+    "anyhow-1_0_96-script_build_run-f080edeb228c5f3e": "anyhow-1.0.96-script_build_run-f080edeb228c5f3e.nix",
+    "itoa-1_0_14-f807d60e93b08a94": "itoa-1.0.14-f807d60e93b08a94.nix",
+}
+LIBRARIES = "anyhow-1_0_96-61bbc4e08b05614c itoa-1_0_14-f807d60e93b08a94"
+PARSER = """  build_parser_sources = pkgs.fetchFromGitHub {
+    owner = "nixcloud";
+    repo = "cargo-build_script_build-parser";
+    rev = "e2716ac2de7acbbd9079f641cf78b494041af41b";
+    sha256 = "sha256-AuQcr9moMM2d5LCbkQzn/1XQOmZbC2VMOLrR2tgCPAo=";
+  };
+  build_parser = pkgs.callPackage build_parser_sources {};
+"""
 
-def crate_hash(name: str, version: str) -> str:
-    return hashlib.sha256(f"{name}-{version}".encode()).hexdigest()[:16]
+
+def crate_hash(*parts: str) -> str:
+    return hashlib.sha256("-".join(parts).encode()).hexdigest()[:16]
 
 
-def attr_name(name: str, version: str, kind: str) -> str:
-    return f"{name}-{version.replace('.', '_')}-{kind}-{crate_hash(name, version)}"
-
-
-def caller(project_root_expr: str) -> str:
-    return f"""# generated from cargo_build_caller.nix.handlebars using cargo (manual edits won't be persistent)
-{{ system ? builtins.currentSystem }}:
+def caller(project_root: str | None, entry: str, extra: str) -> str:
+    root = f"  project_root = {project_root};\n\n" if project_root is not None else ""
+    inherit = (
+        "inherit pkgs external_crate_dependencies project_root;"
+        if project_root is not None
+        else ("inherit pkgs external_crate_dependencies build_parser;")
+    )
+    return (
+        HEADER.format("cargo_build_caller.nix.handlebars")
+        + f"""{{ system ? builtins.currentSystem }}:
 let
-  project_root = {project_root_expr};
-
-  nixpkgsSrc = builtins.fetchTarball {{
+{root}  nixpkgsSrc = builtins.fetchTarball {{
     url = "https://github.com/NixOS/nixpkgs/archive/25.11.tar.gz";
     sha256 = "sha256:1zn1lsafn62sz6azx6j735fh4vwwghj8cc9x91g5sx2nrg23ap9k";
   }};
   pkgs = import (nixpkgsSrc + "/pkgs/top-level/default.nix") {{
     localSystem = {{ inherit system; }};
   }};
-
+{extra}
   fenixSrc = pkgs.fetchFromGitHub {{
     owner = "nix-community";
     repo = "fenix";
@@ -67,132 +95,181 @@ let
     else builtins.trace "No Cargo.dependencies.nix found"
          {{ deps = {{}}; envs = {{}}; }});
 
-  cargoPackages = import ./derivations/default.nix {{
-    inherit pkgs external_crate_dependencies project_root;
+  cargoPackages = import {entry} {{
+    {inherit}
     rustc = toolchain;
     cargo = toolchain;
   }};
 in
   cargoPackages"""
+    )
 
 
-def root_crate(name: str, version: str, member: str, dep: str, src_expr: str | None, leak: bool) -> str:
-    attr = attr_name(name, version, "bin")
-    prefix = f"{member}/" if member else ""
-    src = (
-        src_expr
-        or f"""pkgs.lib.fileset.toSource rec {{
+def fileset_src(files: list[str]) -> str:
+    listed = "".join(f'        "{f}"\n' for f in files)
+    return f"""    src = pkgs.lib.fileset.toSource rec {{
       root = project_root;
       fileset = fn.relativeFileset project_root [
-        "{prefix}src/main.rs"
-        "{prefix}Cargo.toml"
-      ];
-    }}"""
-    )
+{listed}      ];
+    }};
+"""
+
+
+def fetchurl_src(url: str, digest: str) -> str:
+    return f'    src = pkgs.fetchurl {{\n        url = "{url}";\n        sha256 = "{digest}";\n    }};\n'
+
+
+def filter_source_src(checkout: Path) -> str:
+    return f"""    src = builtins.filterSource
+    (path: type:
+        let base = baseNameOf path;
+        in !(base == "target" || base == "result" || builtins.match "result-*" base != null)
+    ) {checkout};
+"""
+
+
+def root_crate(name: str, version: str, member: str, src: str, formals: str, leak: bool) -> tuple[str, str]:
+    h = crate_hash(name, version, "bin")
+    attr = f"{name}-{version.replace('.', '_')}-bin-{h}"
+    prefix = f"{member}/" if member else ""
+    crate = name.replace("-", "_")
+    major, minor, patch = [*version.split("."), "0", "0"][:3]
     extra = '\n      export CACHE_DIR="/home/alice/.cache/cargo-libnix"' if leak else ""
-    return f"""# generated from rustc-call.nix.handlebars using cargo (manual edits won't be persistent)
-{{ fn, pkgs, rustc, cargo, deps, project_root, {dep} }}: with deps;
+    text = (
+        HEADER.format("rustc-call.nix.handlebars")
+        + f"""{{ {formals} }}: with deps;
   pkgs.stdenv.mkDerivation rec {{
     name = "{attr}";
     meta.cargo_crate_info = {{
       name = "{name}";
       version = "{version}";
-      crate_hash = "{crate_hash(name, version)}";
+      crate_hash = "{h}";
       type = "(bin)";
     }};
     buildInputs = [] ++ fn.inject_deps meta.cargo_crate_info;
     env = fn.inject_envs meta.cargo_crate_info;
 
-    passthru.rust_crate_libraries = [{dep}];
+    passthru.rust_crate_libraries = [{LIBRARIES}];
     passthru.rust_crate_parent = [];
     passthru.rust_script_build_run = [];
     phases = "unpackPhase buildPhase installPhase";
 
-    src = {src};
-
+{src}
     unpackPhase = "";
 
     RUSTC = "${{rustc}}/bin/rustc";
-    CARGO_CRATE_NAME = "{name}";
+    CARGO_BIN_NAME = "{name}";
+    CARGO_CRATE_NAME = "{crate}";
     CARGO_MANIFEST_DIR = "./{prefix}";
+    CARGO_MANIFEST_PATH = "./{prefix}Cargo.toml";
+    CARGO_PKG_AUTHORS = "";
+    CARGO_PKG_NAME = "{name}";
     CARGO_PKG_VERSION = "{version}";
+    CARGO_PKG_VERSION_MAJOR = "{major}";
+    CARGO_PKG_VERSION_MINOR = "{minor}";
+    CARGO_PKG_VERSION_PATCH = "{patch}";
+    CARGO_PKG_VERSION_PRE = "";
+    CARGO_PRIMARY_PACKAGE = "1";
 
     buildPhase = ''
       ${{fn.import_bash_function_helpers}}
-      export CARGO_MANIFEST_DIR=$(realpath $PWD/$CARGO_MANIFEST_DIR){extra}
+      export CARGO_MANIFEST_DIR=$(realpath $PWD/$CARGO_MANIFEST_DIR)
+      export CARGO_MANIFEST_PATH=$(realpath $PWD/$CARGO_MANIFEST_PATH){extra}
+      
       mkdir -p $out/nix
+      export OUT_DIR=$out
+
+      print_compiling_message "${{name}}"
+      print_cargo_message_type_0 "${{name}}" "${{meta.cargo_crate_info.name}}" "${{meta.cargo_crate_info.type}}"
+      load_environment_variables_from_files "${{fn.environment_variables passthru.rust_script_build_run}}"
+      rustc_json_output_lines=$(${{pkgs.mktemp}}/bin/mktemp)
+
       mkdir -p /tmp/out
+      set -x +e
       ${{RUSTC}} \\
-              --crate-name {name.replace("-", "_")} \\
+              --crate-name {crate} \\
               --edition=2021 {prefix}src/main.rs \\
+              --error-format=json \\
+              --json=diagnostic-rendered-ansi,artifacts,future-incompat \\
               --crate-type bin \\
-              -C extra-filename=-{crate_hash(name, version)} \\
+              --emit=link \\
+              -C opt-level=3 \\
+              -C embed-bitcode=no \\
+              ${{fn.rustc_arguments passthru.rust_crate_parent}} \\
+              --check-cfg 'cfg(docsrs,test)' \\
+              --check-cfg 'cfg(feature, values())' \\
+              -C metadata={crate_hash(attr)} \\
+              -C extra-filename=-{h} \\
               --out-dir /tmp/out \\
-              --extern itoa=${{{dep}}}/libitoa-{crate_hash("itoa", "1.0.15")}.rlib
+              $(if [ -d /incremental-target ]; then echo "-C incremental=/incremental-target"; fi) \\
+              -C strip=debuginfo \\
+              -L dependency=${{fn.rustc_linker_arguments_dir passthru.rust_crate_libraries}}/deps \\
+              ${{fn.rustc_propagated_arguments passthru.rust_script_build_run}} \\
+              ${{fn.rustc_propagated_arguments passthru.rust_crate_libraries}} \\
+              --extern anyhow=${{anyhow-1_0_96-61bbc4e08b05614c}}/libanyhow-61bbc4e08b05614c.rlib \\
+              --extern itoa=${{itoa-1_0_14-f807d60e93b08a94}}/libitoa-f807d60e93b08a94.rlib 2> $rustc_json_output_lines
+      rustc_exit_value=$?
+      set +x -e
+
+      print_rustc_rendered_messages $rustc_json_output_lines
+      
+      print_cargo_message_type_2 "${{name}}" "${{meta.cargo_crate_info.name}}" "${{meta.cargo_crate_info.type}}" $rustc_exit_value $rustc_json_output_lines
+      
+      if [ "$rustc_exit_value" -ne 0 ]; then
+          exit $rustc_exit_value
+      fi
+
       mkdir -p $out/
       cp -r /tmp/out/* $out
     '';
     installPhase = ''
       mkdir $out/bin
-      ln -s $out/{name}-{crate_hash(name, version)} $out/bin/{name}
+      ln -s $out/{name}-{h} $out/bin/{name}
     '';
 }}
 """
+    )
+    return attr, text
 
 
-def dependency(dep: str) -> str:
-    return f"""# generated from rustc-call.nix.handlebars using cargo (manual edits won't be persistent)
-{{ fn, pkgs, rustc, cargo, deps }}: with deps;
-  pkgs.stdenv.mkDerivation rec {{
-    name = "{dep}";
-    meta.cargo_crate_info = {{
-      name = "itoa";
-      version = "1.0.15";
-      crate_hash = "{crate_hash("itoa", "1.0.15")}";
-      type = "(lib)";
-    }};
-    src = pkgs.fetchurl {{
-      url = "https://static.crates.io/crates/itoa/itoa-1.0.15.crate";
-      sha256 = "4a5f13b858c8d314ee3e8f639011f7ccefe71f97f96e50151fb991f267928e2c";
-    }};
-    buildPhase = ''
-      mkdir -p /tmp/out
-      ${{rustc}}/bin/rustc --crate-name itoa src/lib.rs --crate-type lib --out-dir /tmp/out
-      cp -r /tmp/out/* $out
-    '';
-}}
-"""
+def default_nix(roots: dict[str, str], deps_dir: str, old: bool) -> str:
+    head = (FORMAT / "default.nix.head").read_text()
+    if old:  # before build-rs-libnix: the build_parser the caller builds, no project_root
+        head = (
+            head.replace(", project_root }:", ", build_parser }:")
+            .replace(
+                "  build_rs_libnix' = pkgs.callPackage ./build_rs_libnix.nix {\n    inherit pkgs;\n  };\n", ""
+            )
+            .replace("inherit fn rustc cargo project_root;", "inherit fn rustc cargo;")
+            .replace(
+                'build_rs_libnix = "${build_rs_libnix\'}/bin/build-rs-libnix";',
+                'build_rs_libnix = "${build_parser}/bin/cargo-build_script_build-parser";',
+            )
+        )
+    target = "" if old else "    target = callPackage' ./target.nix {};\n"
+    crates = "".join(f"    {a} = callPackage' ./{f} {{ }};\n" for a, f in roots.items())
+    deps = "".join(f"      {a} = callPackage' ./{deps_dir}{f} {{ }};\n" for a, f in sorted(DEPS.items()))
+    return head + f"  self = {{\n{target}{crates}    deps = {{\n{deps}    }};\n  }};\nin\nself"
 
 
-def default_nix(attrs: list[str], dep: str) -> str:
-    calls = "\n".join(f"  {a} = callPackage' ./{a_file(a)} {{ inherit {dep}; }};" for a in attrs)
-    return f"""# generated from default.nix.handlebars using cargo (manual edits won't be persistent)
-{{ pkgs, rustc, cargo, external_crate_dependencies, project_root }}:
-let
-  fn = rec {{
-    relativeFileset = root: files: pkgs.lib.fileset.unions (map (f: root + "/${{f}}") files);
-    inject_deps = info: external_crate_dependencies.deps.${{info.name}} or [];
-    inject_envs = info: external_crate_dependencies.envs.${{info.name}} or {{}};
-    import_bash_function_helpers = "";
-    rustc_arguments = crates: builtins.concatStringsSep " " (map (crate:
-      if builtins.pathExists "${{crate}}/rustc-arguments"
-      then builtins.readFile "${{crate}}/rustc-arguments"
-      else "") crates);
-  }};
-  deps = {{ }};
-  callPackage' = path: args: import path ({{ inherit fn pkgs rustc cargo deps project_root; }} // args);
-in rec {{
-  {dep} = import ./{a_file(dep)} {{ inherit fn pkgs rustc cargo deps; }};
-{calls}
-}}
-"""
+def target_nix(roots: dict[str, str]) -> str:
+    args = ", ".join(roots)
+    links = "".join(
+        f"  rm -f target/release/{a.split('-bin-')[0].rsplit('-', 1)[0]}\n"
+        f"  ln -s ${{{a}}}/bin/{a.split('-bin-')[0].rsplit('-', 1)[0]} target/release/\n"
+        for a in roots
+    )
+    return HEADER.format("target.nix.handlebars") + (
+        f"{{ pkgs, {args} }}:\n\npkgs.writeShellScriptBin \"create-symlinks\" ''\n{links}''"
+    )
 
 
-def a_file(attr: str) -> str:
-    # the real files are named <name>-<version with dots>-<kind>-<hash>.nix
-    name, rest = attr.split("-", 1)
-    version, kind, h = rest.rsplit("-", 2)
-    return f"{name}-{version.replace('_', '.')}-{kind}-{h}.nix"
+def rust_files(project: Path, member: str) -> list[str]:
+    base = project / member if member else project
+    prefix = f"{member}/" if member else ""
+    found = [f"{prefix}{p.relative_to(base).as_posix()}" for p in sorted(base.glob("src/**/*.rs"))]
+    main = f"{prefix}src/main.rs"
+    return [main] + [f for f in found if f != main]
 
 
 def main(argv: list[str]) -> int:
@@ -216,7 +293,7 @@ def main(argv: list[str]) -> int:
     if mode == "nothing":
         return 0
     project = Path.cwd()
-    out = Path(opts["--out-dir"]).resolve()
+    out = Path(opts.get("--out-dir", "target/release/nix")).resolve()
     manifest = tomllib.loads((project / "Cargo.toml").read_text())
     members: list[tuple[str, str, str]] = []
     if "package" in manifest:
@@ -228,37 +305,46 @@ def main(argv: list[str]) -> int:
             version = manifest["workspace"]["package"]["version"]
         members.append((sub["name"], version, member))
 
-    (out / "derivations").mkdir(parents=True, exist_ok=True)
-    rel = os.path.relpath(project, out)
-    root_expr = {
-        "pinned": f'builtins.fetchTarball {{ url = "{opts.get("--url")}"; sha256 = "{opts.get("--hash")}"; }}',
-        "badpin": f'builtins.fetchTarball {{ url = "{opts.get("--url")}"; sha256 = "sha256:{"1" * 52}"; }}',
-    }.get(mode, rel if rel.startswith(".") else f"./{rel}")
-    if root_expr == "./.":
-        root_expr = "./."
-    elif not root_expr.startswith("builtins") and not root_expr.endswith("/."):
-        root_expr += "/."
-    (out / "cargo_build_caller.nix").write_text(caller(root_expr))
+    old = mode == "old"
+    crates_dir = out if old else out / "derivations"
+    (crates_dir / "deps").mkdir(parents=True, exist_ok=True)
+    url, digest = opts.get("--url"), opts.get("--hash")
+    form = os.environ.get("FAKE_CARGO_ROOT_FORM", "../.")
+    project_root = None if old else (f"{project}" if form == "abs" else form)
+    if mode == "tarball" and url:
+        project_root = f'builtins.fetchTarball {{ url = "{url}"; sha256 = "{digest}"; }}'
+    entry = "./default.nix" if old else "./derivations/default.nix"
+    (out / "cargo_build_caller.nix").write_text(caller(project_root, entry, PARSER if old else ""))
     if mode == "sleep":
         pidfile = os.environ.get("FAKE_CARGO_PIDFILE")
         if pidfile:
             Path(pidfile).write_text(str(os.getpid()))
         sys.stdout.flush()
         time.sleep(60)
-    dep = attr_name("itoa", "1.0.15", "lib")
-    (out / "derivations" / a_file(dep)).write_text(dependency(dep))
-    attrs = []
+    for file in DEPS.values():
+        text = (FORMAT / "deps" / file).read_text().replace("@OUT_DIR@", str(out))
+        if old:
+            text = text.replace(", project_root }", " }")
+        (crates_dir / "deps" / file).write_text(text)
+    roots: dict[str, str] = {}
+    formals = "fn, pkgs, rustc, cargo, deps" + ("" if old else ", project_root")
     for name, version, member in members:
-        attr = attr_name(name, version, "bin")
-        attrs.append(attr)
-        src = None
-        if mode == "old":
-            checkout = project / member if member else project
-            src = f'builtins.filterSource (path: type: baseNameOf path != "target") {checkout}'
-        text = root_crate(name, version, member, dep, src, leak=mode == "leak")
-        (out / "derivations" / a_file(attr)).write_text(text)
-    (out / "derivations" / "default.nix").write_text(default_nix(attrs, dep))
-    print(f"   Wrote {len(attrs) + 2} files to {out}")
+        if old:
+            src = filter_source_src(project)
+        elif url and mode != "tarball":
+            src = fetchurl_src(url, digest or "")
+        else:
+            src = fileset_src(rust_files(project, member))
+        # like the real files: other root crates would be arguments, dependencies come `with deps;`
+        attr, text = root_crate(name, version, member, src, formals, leak=mode == "leak")
+        file = f"{attr.split('-bin-')[0].rsplit('-', 1)[0]}-{version}-bin-{attr.rsplit('-', 1)[1]}.nix"
+        roots[attr] = file
+        (crates_dir / file).write_text(text)
+    (crates_dir / "default.nix").write_text(default_nix(roots, "deps/", old))
+    if not old:
+        (crates_dir / "build_rs_libnix.nix").write_text((FORMAT / "build_rs_libnix.nix").read_text())
+        (crates_dir / "target.nix").write_text(target_nix(roots))
+    print(f"   Wrote {len(roots) + len(DEPS) + 3} files to {out}")
     return 0
 
 

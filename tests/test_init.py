@@ -147,10 +147,10 @@ def test_after_a_release_the_flake_builds_the_exported_crates(tmp_path: Path, ca
                   "https://example.invalid/hello.tar.gz")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     packages = nix_eval(root, "packages.x86_64-linux", "p: builtins.mapAttrs (n: v: v.name) p")
-    assert packages["hello-0_1_0-bin-5125b47c16687d8b"] == "hello-0_1_0-bin-5125b47c16687d8b"  # type: ignore[index]
-    assert packages["default"] == "hello-0_1_0-bin-5125b47c16687d8b"  # type: ignore[index]
+    assert packages["hello-0_1_0-bin-a6a06cbe35800f65"] == "hello-0_1_0-bin-a6a06cbe35800f65"  # type: ignore[index]
+    assert packages["default"] == "hello-0_1_0-bin-a6a06cbe35800f65"  # type: ignore[index]
     checks = nix_eval(root, "checks.aarch64-linux", "builtins.attrNames")
-    assert "hello-0_1_0-bin-5125b47c16687d8b" in checks  # type: ignore[operator]
+    assert "hello-0_1_0-bin-a6a06cbe35800f65" in checks  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(

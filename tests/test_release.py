@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXAMPLE = REPO / "examples" / "hello"
@@ -106,7 +106,7 @@ def test_release_pins_sources_that_nix_fetches_with_our_hash(make_repo, forge_co
 
     doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
     assert doc["tag"] == "v0.1.0" and doc["commit"] == git(repo, "rev-parse", "v0.1.0^{commit}")
-    assert doc["url"] == url and doc["attributes"] == ["hello-0_1_0-bin-5125b47c16687d8b"]
+    assert doc["url"] == url and doc["attributes"] == ["hello-0_1_0-bin-a6a06cbe35800f65"]
     assert any("readFile" in line for line in doc["ifd"])  # upstream's IFD, reported, not hidden
 
     # the asset: nix fetches it with the hash we printed, and it holds the export
@@ -170,7 +170,7 @@ def test_create_tag_then_release(make_repo, tmp_path: Path) -> None:
     assert git(repo, "tag", "-l", "--format=%(objecttype) %(contents:subject)", "v0.2.0") == "tag Second"
 
 
-def test_workspace_members_and_old_filter_source(make_repo, forge_copy, nix) -> None:
+def workspace(make_repo) -> Path:
     repo = make_repo("ws")
     (repo / "Cargo.toml").write_text(
         '[workspace]\nmembers = ["crates/app-cli"]\n\n[workspace.package]\nversion = "2.0.0"\n'
@@ -181,29 +181,107 @@ def test_workspace_members_and_old_filter_source(make_repo, forge_copy, nix) -> 
     (member / "src" / "main.rs").write_text("fn main() {}\n")
     commit_all(repo)
     git(repo, "tag", "v2.0.0")
+    return repo
+
+
+def generate(repo: Path, *args: str, env: dict[str, str] | None = None) -> Path:
+    """Run the stand-in as a user would, into target/release/nix (for `release --from`)."""
+    out = repo / "target" / "release" / "nix"
+    subprocess.run(
+        [sys.executable, FAKE_CARGO, "build", "--release", "write-nix-buildsystem", "--out-dir", str(out),
+         *args],
+        cwd=repo, check=True, capture_output=True, env={**os.environ, "CARGO_BACKEND": "nix", **(env or {})},
+    )  # fmt: skip
+    return out
+
+
+def test_old_generation_filter_source_of_the_workspace(make_repo, forge_copy) -> None:
+    """Before derivations/: default.nix beside the caller, `builtins.filterSource (…) /abs/workspace`."""
+    repo = workspace(make_repo)
     url = forge_copy(repo, "v2.0.0")
     proc = release(repo, "--tag", "v2.0.0", "--url", url, env={"FAKE_CARGO_MODE": "old"})
     assert proc.returncode == 0, proc.stderr
     export = repo / "libnix-2.0.0+v2.0.0"
-    (crate,) = export.glob("derivations/app-cli-*-bin-*.nix")
+    (crate,) = export.glob("app-cli-*-bin-*.nix")
     src = binding(crate.read_text(), "src")
-    assert "filterSource" not in src and src.endswith('/crates/app-cli"')
+    assert "filterSource" not in src and str(repo) not in src
+    evaluated = nix_eval(f'builtins.readFile ({src} + "/crates/app-cli/src/main.rs")')
+    assert evaluated.returncode == 0 and "fn main" in evaluated.stdout, evaluated.stderr
+    doc = json.loads((repo / "libnix-2.0.0+v2.0.0.release.json").read_text())
+    assert doc["entry"] == "default.nix" and doc["attributes"] == [crate.stem.replace("2.0.0", "2_0_0")]
+    # build_parser came through `pkgs.callPackage (pkgs.fetchFromGitHub …) {}`: IFD, now a builtins fetch
+    assert not [f for f in doc["ifd"] if "fetchFromGitHub" in f]
+    assert "build_parser_sources = builtins.fetchTarball" in (export / "cargo_build_caller.nix").read_text()
+
+
+def test_old_generation_filter_source_of_a_member(make_repo, forge_copy) -> None:
+    repo = workspace(make_repo)
+    out = generate(repo, env={"FAKE_CARGO_MODE": "old"})
+    (crate,) = out.glob("app-cli-*-bin-*.nix")
+    crate.write_text(crate.read_text().replace(f") {repo};", f") {repo}/crates/app-cli;"))
+    url = forge_copy(repo, "v2.0.0")
+    proc = release(repo, "--tag", "v2.0.0", "--url", url, "--from", str(out))
+    assert proc.returncode == 0, proc.stderr
+    src = binding(next((repo / "libnix-2.0.0+v2.0.0").glob("app-cli-*-bin-*.nix")).read_text(), "src")
+    assert src.endswith('/crates/app-cli"')
     evaluated = nix_eval(f'builtins.readFile ({src} + "/src/main.rs")')
     assert evaluated.returncode == 0 and "fn main" in evaluated.stdout, evaluated.stderr
 
 
-def test_exporter_pinned_form_is_checked(make_repo, forge_copy) -> None:
+@pytest.mark.parametrize("form", ["../.", "./.", "../../../.", "abs"])
+def test_every_project_root_form_means_the_project_root(make_repo, forge_copy, form: str) -> None:
     repo = crate_repo(make_repo)
     url = forge_copy(repo)
-    ok = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_MODE": "pinned"})
-    assert ok.returncode == 0, ok.stderr
-    shutil.rmtree(repo / "libnix-0.1.0+v0.1.0")
-    for p in repo.glob("libnix-0.1.0+v0.1.0.*"):
-        p.unlink()
-    (repo / "libnix.json").unlink()
+    proc = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_ROOT_FORM": form})
+    assert proc.returncode == 0, proc.stderr
+    root = binding((repo / "libnix-0.1.0+v0.1.0" / "cargo_build_caller.nix").read_text(), "project_root")
+    evaluated = nix_eval(f'builtins.readFile ({root} + "/src/main.rs")')
+    assert evaluated.returncode == 0 and "fn main" in evaluated.stdout, evaluated.stderr
+
+
+def test_url_hash_forms_of_the_generator(make_repo, forge_copy, nix) -> None:
+    """`write-nix-buildsystem --url U --hash H` pins local crates with `pkgs.fetchurl` and the FILE hash
+    (upstream's nix_code.rs); libnix replaces it with the unpacked tarball and its NAR hash."""
+    repo = crate_repo(make_repo)
+    url = forge_copy(repo)
+    flat = subprocess.run(
+        ["nix-prefetch-url", url], capture_output=True, text=True, env=NIX_ENV
+    ).stdout.strip()
+    out = generate(repo, "--url", url, "--hash", flat)
+    crate = next(out.glob("derivations/hello-*-bin-*.nix"))
+    assert "src = pkgs.fetchurl {" in crate.read_text()
+    proc = release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(out))
+    assert proc.returncode == 0, proc.stderr
+    src = binding(
+        next((repo / "libnix-0.1.0+v0.1.0").glob("derivations/hello-*-bin-*.nix")).read_text(), "src"
+    )
+    assert "fetchurl" not in src and flat not in src
+    evaluated = nix_eval(f'builtins.readFile "${{{src}}}/src/main.rs"')
+    assert evaluated.returncode == 0 and "fn main" in evaluated.stdout, evaluated.stderr
+
+    nar = libnix("hash", "-C", str(repo), "--tag", "v0.1.0").stdout.strip()
+    for digest, ok in ((nar, True), ("1" * 52, False)):
+        shutil.rmtree(out)
+        for p in repo.glob("libnix-0.1.0+v0.1.0*"):
+            shutil.rmtree(p) if p.is_dir() else p.unlink()
+        generate(repo, "--url", url, "--hash", digest, env={"FAKE_CARGO_MODE": "tarball"})
+        before = state(repo)
+        proc = release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(out))
+        if ok:
+            assert proc.returncode == 0, proc.stderr
+        else:
+            _one_line(proc, 1, "pinned to sha256:1111")
+            assert state(repo) == before
+
+
+def test_a_fileset_file_missing_from_the_tag_is_refused(make_repo, forge_copy) -> None:
+    repo = crate_repo(make_repo)
+    out = generate(repo)
+    crate = next(out.glob("derivations/hello-*-bin-*.nix"))
+    crate.write_text(crate.read_text().replace('"src/main.rs"\n', '"src/main.rs"\n        "src/gone.rs"\n'))
     before = state(repo)
-    bad = release(repo, "--tag", "v0.1.0", "--url", url, env={"FAKE_CARGO_MODE": "badpin"})
-    _one_line(bad, 1, "pinned to sha256:1111")
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--from", str(out))
+    _one_line(proc, 1, "'src/gone.rs' does not exist in the tag's tree")
     assert state(repo) == before
 
 
@@ -258,33 +336,6 @@ def test_ctrl_c_mid_export_leaves_no_worktree_no_tag_no_export(make_repo, tmp_pa
     assert "interrupted" in err
     assert state(repo) == before
     assert not list(repo.glob(".libnix-staging-*"))
-
-
-def test_rewrite_of_the_real_fixtures(make_repo, forge_copy, nix) -> None:
-    """The files cargo (libnix) wrote for its own tree, committed at nix/ as upstream does."""
-    repo = crate_repo(make_repo, "cargo")
-    shutil.copytree(FIXTURES / "cargo-libnix", repo / "nix")
-    os.system(f"chmod -R u+w {repo / 'nix'}")
-    commit_all(repo, "build system")
-    git(repo, "tag", "-f", "-a", "v0.1.0", "-m", "again")
-    url = forge_copy(repo)
-    proc = release(repo, "--tag", "v0.1.0", "--url", url, "--from", str(repo / "nix"))
-    assert proc.returncode == 0, proc.stderr
-    export = repo / "libnix-0.1.0+v0.1.0"
-    original = (FIXTURES / "cargo-libnix" / "cargo_build_caller.nix").read_text()
-    caller = (export / "cargo_build_caller.nix").read_text()
-    # file by file: only project_root and the fenix fetch differ in the caller
-    changed = [a for a, b in zip(original.splitlines(), caller.splitlines(), strict=False) if a != b]
-    assert changed[0].strip() == "project_root = ../.;"
-    assert binding(original, "nixpkgsSrc") == binding(caller, "nixpkgsSrc")
-    assert 'sha256 = "sha256-tl/0cnsqB/Yt7DbaGMel2RLa7QG5elA8lkaOXli6VdY=";' in caller
-    deriv = "derivations/cargo-0.88.0-bin-b4cc6eeacb818d24.nix"
-    # the root crate takes project_root as an argument: nothing local in it, so it is kept byte for byte
-    assert (export / deriv).read_bytes() == (FIXTURES / "cargo-libnix" / deriv).read_bytes()
-    root = binding(caller, "project_root")
-    assert nix_eval(f'builtins.pathExists ({root} + "/nix/cargo_build_caller.nix")').stdout.strip() == "true"
-    doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
-    assert doc["attributes"] == ["cargo-0_88_0-bin-b4cc6eeacb818d24"]
 
 
 def test_verify_remote_against_a_local_forge(make_repo, http_dir) -> None:

@@ -28,6 +28,13 @@
         ruff = drv system "ruff";
         check-jsonschema = drv system "check-jsonschema";
         runCommand = name: env: script: drv system name;
+        callPackage = fn: args: self.lib.callPackageWith (pkgsFor system) fn args;
+        pkgs = pkgsFor system; # nixpkgs holds itself; callPackageWith (pkgs // …) relies on it
+        writeShellScriptBin = name: text: drv system name;
+        fetchFromGitHub = attrs: drv system "source";
+        rustPlatform.buildRustPackage = attrs: drv system "${attrs.pname}-${attrs.version}";
+        jq = drv system "jq";
+        mktemp = drv system "mktemp";
         python3 = drv system "python3" // {
           withPackages = f: drv system "python3-env-${toString (builtins.length (f python3Packages))}";
         };
@@ -48,6 +55,13 @@
     {
       lib = {
         inherit genAttrs;
+        # cargo (libnix)'s default.nix calls every crate file through it
+        callPackageWith =
+          autoArgs: fn: args:
+          let
+            f = if builtins.isFunction fn then fn else import fn;
+          in
+          f (builtins.intersectAttrs (builtins.functionArgs f) autoArgs // args);
         fakeSha256 = "0000000000000000000000000000000000000000000000000000";
         fileset.unions = parts: parts;
         makeBinPath = packages: builtins.concatStringsSep ":" (map (p: "${p}/bin") packages);

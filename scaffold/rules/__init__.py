@@ -1,0 +1,103 @@
+"""The rewrite rules for an exported build system, one module per thing cargo (libnix) writes.
+
+Each rule reads one file's syntax tree and records edits (byte ranges and their replacement), findings
+and the paths it pinned. `buildsystem.rewrite` runs them in the order of `RULES`, and an edit a rule
+makes hides that range from the rules after it:
+
+| module | what it handles |
+| --- | --- |
+| `pinned_src` | sources already pinned to the tag's URL: `pkgs.fetchurl` (`--url/--hash`), `fetchTarball` |
+| `filter_source` | older root crates' `src = builtins.filterSource (…) /abs/checkout[/member];` |
+| `project_root` | `project_root = ./.;`, `../.;`, `../../../.;`, an absolute path: the project's root |
+| `fileset` | the files `fn.relativeFileset project_root [ … ]` names must exist in the tag's tree |
+| `fetcher_imports` | import / callPackage of a fetcher's output (IFD) rewritten to its builtins twin |
+| `text_paths` | the generating machine's path of a build-system file inside a message: made export-relative |
+| `local_paths` | other path literals: kept in the build system, pinned in the project, else refused |
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..nixsyntax import Source
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
+
+    from ..buildsystem import Origin, Pin, Report
+
+
+@dataclass
+class Context:
+    """What every rule may know about the export."""
+
+    pin: Pin
+    origin: Origin
+    report: Report
+    export_files: frozenset[str]  # every file of the build system, relative to its root
+    tag_paths: frozenset[str] | None = None  # files and directories of the tag's tree, when known
+    project_sub: str = ""  # the project's root inside the tarball ("" = its top)
+
+    def under_project(self, sub: str) -> str:
+        return "/".join(p for p in (self.project_sub, sub) if p)
+
+    def must_exist(self, src: Source, node: Node, sub: str, what: str) -> None:
+        """Every pinned path must be in the tag's tree, or the consumer's build fails much later."""
+        sub = posixpath.normpath(sub) if sub else sub  # `src/../examples/x.rs` is listed as rustc saw it
+        if self.tag_paths is None or sub in ("", ".") or sub in self.tag_paths:
+            return
+        from ..buildsystem import Finding
+
+        self.report.errors.append(
+            Finding(src.rel, src.line(node), f"{what} {sub!r} does not exist in the tag's tree")
+        )
+
+
+@dataclass
+class FileJob:
+    src: Source
+    edits: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def taken(self, node: Node) -> bool:
+        return any(a < node.end_byte and node.start_byte < b for a, b, _ in self.edits)
+
+    def replace(self, node: Node, text: str) -> None:
+        self.edits.append((node.start_byte, node.end_byte, text))
+
+    def replace_range(self, start: int, end: int, text: str) -> None:
+        self.edits.append((start, end, text))
+
+    def result(self) -> bytes:
+        data = self.src.data
+        for start, end, new in sorted(self.edits, reverse=True):
+            data = data[:start] + new.encode() + data[end:]
+        return data
+
+
+Rule = Callable[[Context, FileJob], None]
+
+
+def rules() -> list[Rule]:
+    from . import fetcher_imports, fileset, filter_source, local_paths, pinned_src, project_root, text_paths
+
+    return [
+        pinned_src.apply,
+        filter_source.apply,
+        project_root.apply,
+        fileset.apply,
+        fetcher_imports.apply,
+        text_paths.apply,
+        local_paths.apply,
+    ]
+
+
+def relative_to(path: Path, root: Path) -> str | None:
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return None
+    return "" if str(rel) == "." else rel.as_posix()
