@@ -249,7 +249,7 @@ def default_nix(roots: dict[str, str], deps_dir: str, old: bool) -> str:
     target = "" if old else "    target = callPackage' ./target.nix {};\n"
     crates = "".join(f"    {a} = callPackage' ./{f} {{ }};\n" for a, f in roots.items())
     deps = "".join(f"      {a} = callPackage' ./{deps_dir}{f} {{ }};\n" for a, f in sorted(DEPS.items()))
-    return head + f"  self = {{\n{target}{crates}    deps = {{\n{deps}    }};\n  }};\nin\nself"
+    return head + f"  self = {{\n{target}{crates}    deps = {{\n{deps}    }};\n  }};\nin\nself\n"
 
 
 def target_nix(roots: dict[str, str]) -> str:

@@ -4,7 +4,8 @@ Every `*-script_build_run-*.nix` names its own file in the notice printed when a
 `"There was an error executing build_script_build in file: '/tmp/blah/derivations/deps/….nix':"` (other
 generations: `/home/nixos/cargo/target/debug/nix/derivations/…`). It is text for a person, not a path nix
 reads; in an export it names the file as the consumer has it: `derivations/deps/….nix`. Only text inside
-a string is touched, and only when its tail is a file of the build system.
+a string is touched, and only a path that ends with the file's own place in the build system (so
+`nixpkgsSrc + "/pkgs/top-level/default.nix"` is never mistaken for the export's `default.nix`).
 """
 
 from __future__ import annotations
@@ -17,13 +18,8 @@ from . import Context, FileJob
 ABSOLUTE = re.compile(rb"(?<![\w.\-~%+/:@])/[\w.\-+@/]*[\w\-+]\.nix\b")
 
 
-def _tail_in(path: str, files: frozenset[str]) -> str | None:
-    parts = path.strip("/").split("/")
-    for k in range(len(parts), 0, -1):
-        tail = "/".join(parts[-k:])
-        if tail in files:
-            return tail
-    return None
+def _names_itself(path: str, rel: str) -> bool:
+    return path.endswith("/" + rel) and len(path) > len(rel) + 1
 
 
 def apply(ctx: Context, job: FileJob) -> None:
@@ -36,10 +32,11 @@ def apply(ctx: Context, job: FileJob) -> None:
         node = src.node_at(m.start(), m.end())
         if node is None or node.type != "string_fragment":
             continue
-        tail = _tail_in(m.group().decode(), ctx.export_files)
-        if tail is None or any(a < m.end() and m.start() < b for a, b, _ in job.edits):
+        if not _names_itself(m.group().decode(), src.rel) or any(
+            a < m.end() and m.start() < b for a, b, _ in job.edits
+        ):
             continue
-        job.replace_range(m.start(), m.end(), tail)
+        job.replace_range(m.start(), m.end(), src.rel)
         ctx.report.rewritten.append(
-            Finding(src.rel, src.line_at(m.start()), f"message text {m.group().decode()} -> {tail}")
+            Finding(src.rel, src.line_at(m.start()), f"message text {m.group().decode()} -> {src.rel}")
         )

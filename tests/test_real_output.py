@@ -1,0 +1,259 @@
+"""`libnix release` on REAL cargo (libnix) output (../shared/fixtures/cargo-libnix-full, 427 files that
+cargo (libnix) generated for its own tree), laid out in a test repository as cargo lays it out
+(target/release/nix), and proven by nix: the tag's tarball is put in the store, and nix evaluates the
+`src` of every root crate through the export's own cargo_build_caller.nix against the real nixpkgs lib
+and the real fenix (../shared/nix-eval), with import-from-derivation disabled."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared
+
+from scaffold import buildsystem, ifd, nixsyntax
+
+FULL = ("fixtures", "cargo-libnix-full")
+NO_IFD = ("--option", "allow-import-from-derivation", "false")
+
+
+def listed_files(root: Path) -> set[str]:
+    """Every file a `fn.relativeFileset project_root [ … ]` names (read with a regex: the test's own eyes)."""
+    found: set[str] = set()
+    for f in root.rglob("*.nix"):
+        for block in re.findall(r"fn\.relativeFileset project_root \[(.*?)\];", f.read_text(), re.S):
+            found.update(re.findall(r'"([^"]+)"', block))
+    return found
+
+
+@pytest.fixture(scope="module")
+def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """cargo's tree as the build system names it, tagged, with the real output in target/release/nix."""
+    fixture = need_shared(*FULL)
+    base = tmp_path_factory.mktemp("real")
+    repo = base / "cargo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "remote", "add", "origin", "https://github.com/nixcloud/cargo.git")
+    (repo / "Cargo.toml").write_text('[package]\nname = "cargo"\nversion = "0.88.0"\nedition = "2021"\n')
+    (repo / ".gitignore").write_text("/target\n")
+    for rel in listed_files(fixture):
+        path = Path((repo / rel).as_posix().replace("/src/../", "/"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"// {rel}\n")
+    commit_all(repo, "cargo 0.88.0")
+    git(repo, "tag", "-a", "v0.88.0", "-m", "Release")
+    nix = repo / "target" / "release" / "nix"
+    shutil.copytree(fixture, nix)
+    (nix / "README.md").unlink()
+    subprocess.run(["chmod", "-R", "u+w", str(nix)], check=True)
+    tarball = forge_tarball(repo, "v0.88.0", base / "cargo-v0.88.0.tar.gz", prefix="cargo-v0.88.0/")
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.88.0", "--from", "target/release/nix",
+                  "--url", f"file://{tarball}", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return {"repo": repo, "tarball": tarball, "export": repo / "libnix-0.88.0+v0.88.0", "base": base}
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """../shared/nix-eval laid out (real lib with nix 2.8's polyfill, real fenix), the pinned fenix and
+    build parser in the store, so that the callers' own fetchTarball pins resolve offline."""
+    setup = need_shared("nix-eval", "setup.sh")
+    dest = tmp_path_factory.mktemp("nix-eval")
+    subprocess.run(["bash", str(setup), str(dest)], check=True, capture_output=True)
+    for name in ("fenix-6ed03ef4.tar.gz", "build-parser-e2716ac2.tar.gz"):
+        store(setup.parent / name)
+    return dest
+
+
+def store(tarball: Path) -> str:
+    proc = subprocess.run(
+        ["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def offline_copy(export: Path, shim: Path, dest: Path) -> Path:
+    """The export with only its nixpkgs import swapped for the shim (as ../shared/nix-eval's README says)."""
+    shutil.copytree(export, dest)
+    caller = dest / "cargo_build_caller.nix"
+    text, n = re.subn(
+        r'pkgs = import \(nixpkgsSrc \+ "/pkgs/top-level/default\.nix"\) \{'
+        r"\s*localSystem = \{ inherit system; \};\s*\};",
+        f"pkgs = import {shim}/nixpkgs-shim/pkgs.nix {{ lib = import {shim}/nixpkgs-shim/lib; "
+        "system = builtins.currentSystem; };",
+        caller.read_text(),
+    )  # fmt: skip
+    assert n == 1
+    caller.write_text(
+        text.replace("fenix = import fenixSrc {};", "fenix = import fenixSrc { inherit pkgs; };")
+    )
+    return caller
+
+
+def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["nix-instantiate", "--eval", "--read-write-mode", "--strict", "--json", *NO_IFD, "--expr", expr],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+
+
+def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
+    export = cargo_repo["export"]
+    doc = json.loads((cargo_repo["repo"] / "libnix-0.88.0+v0.88.0.release.json").read_text())
+    # the root crates: the top level of default.nix's `self` (not deps, not target), binaries first
+    assert doc["attributes"][0] == "cargo-0_88_0-bin-b4cc6eeacb818d24"
+    assert len(doc["attributes"]) == 11 and not any("deps" in a or a == "target" for a in doc["attributes"])
+    assert doc["entry"] == "derivations/default.nix"
+    check = libnix("check", str(export), "--tarball", str(cargo_repo["tarball"]), "--json")
+    assert check.returncode == 0, check.stdout
+    result = json.loads(check.stdout)
+    assert result["ok"] and result["pins"][0]["verified"] is True and result["parsed"] == "ok"
+    # what remains of IFD is upstream's eval-time reads of build-script outputs in default.nix, reported
+    assert result["ifd"] and all(f.startswith("derivations/default.nix:") for f in result["ifd"])
+    # the notices name the export's own files now; the crates.io URL of `home` was never a path
+    runs = list(export.glob("derivations/**/*-script_build_run-*.nix"))
+    assert len(runs) == 34
+    for run in runs:
+        text = run.read_text()
+        rel = run.relative_to(export).as_posix()
+        assert "/tmp/blah" not in text and text.count(f"in file: '{rel}':") == 2
+    assert "crates/home/0.5.11/download" in next(export.glob("derivations/deps/home-*.nix")).read_text()
+    # nothing but the pins changed: project_root, fenix, the notices
+    fixture = need_shared(*FULL)
+    changed = [
+        p.relative_to(export).as_posix()
+        for p in export.rglob("*.nix")
+        if p.read_bytes() != (fixture / p.relative_to(export)).read_bytes()
+    ]
+    assert sorted(changed) == sorted(
+        ["cargo_build_caller.nix", *(r.relative_to(export).as_posix() for r in runs)]
+    )
+
+
+def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
+    store(cargo_repo["tarball"])  # what builtins.fetchTarball of the tag resolves to, offline
+    caller = offline_copy(cargo_repo["export"], shim, tmp_path / "export")
+    attrs = json.loads((cargo_repo["repo"] / "libnix.json").read_text())["attributes"]
+    proc = nix_eval(
+        f"let c = import {caller} {{ }}; in builtins.listToAttrs "
+        f'(map (n: {{ name = n; value = "${{c.${{n}}.src}}"; }})'
+        f" (builtins.fromJSON ''{json.dumps(attrs)}''))"
+    )
+    assert proc.returncode == 0, proc.stderr
+    sources = json.loads(proc.stdout)
+    assert sorted(sources) == sorted(attrs)
+    for attr, path in sources.items():
+        crate = next(cargo_repo["export"].glob(f"derivations/*{attr.rsplit('-', 1)[1]}.nix"))
+        for rel in listed_files_of(crate):
+            assert (Path(path) / rel).exists(), (attr, rel)
+
+
+def listed_files_of(crate: Path) -> list[str]:
+    blocks = re.findall(r"fn\.relativeFileset project_root \[(.*?)\];", crate.read_text(), re.S)
+    return [re.sub(r"/src/\.\./", "/", f) for b in blocks for f in re.findall(r'"([^"]+)"', b)]
+
+
+def test_the_generated_flake_builds_the_crates_of_the_full_fixture(cargo_repo, shim) -> None:
+    """`libnix init`'s flake reads libnix.json: its packages are the export's root crates."""
+    repo = cargo_repo["repo"]
+    release = {"cargo_libnix_url": f"file://{repo / 'libnix-0.88.0+v0.88.0.tar.bz2'}"}
+    doc = json.loads((repo / "libnix.json").read_text())
+    release["cargo_libnix_sha256"] = doc["asset_sha256"].removeprefix("sha256:")
+    release["cargo_libnix_attr"] = doc["attributes"][0]
+    data = [f"--data={k}={v}" for k, v in release.items()]
+    proc = libnix("init", str(repo), "--defaults", *data)
+    assert proc.returncode == 0, proc.stderr
+    flags = subprocess.run(["bash", str(need_shared("nix-eval", "setup.sh")), str(shim)], capture_output=True,
+                           text=True, check=True).stdout.split()  # fmt: skip
+    out = subprocess.run(
+        ["nix", "--extra-experimental-features", "nix-command flakes", "eval", "--json", *flags,
+         "--no-write-lock-file", *NO_IFD, f"path:{repo}#packages.x86_64-linux",
+         "--apply", "p: builtins.mapAttrs (n: v: v.name) p"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    packages = json.loads(out.stdout)
+    for attr in doc["attributes"]:
+        assert packages[attr] == attr
+    assert packages["default"] == "cargo-0_88_0-bin-b4cc6eeacb818d24"
+
+
+def test_old_generation_evaluates_through_its_caller(make_repo, shim, tmp_path: Path) -> None:
+    """The generation before derivations/ (default.nix beside the caller, filterSource of the workspace,
+    build_parser through callPackage of a fetchFromGitHub), made by the stand-in in that format."""
+    repo = make_repo("old")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    git(repo, "remote", "add", "origin", "https://github.com/acme/hello.git")
+    commit_all(repo)
+    git(repo, "tag", "v0.1.0")
+    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",
+                  "--cargo", str(REPO / "tests" / "fake_cargo_libnix.py"),
+                  env={"FAKE_CARGO_MODE": "old"})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    store(tarball)
+    export = repo / "libnix-0.1.0+v0.1.0"
+    caller = offline_copy(export, shim, tmp_path / "export")
+    attr = json.loads((repo / "libnix.json").read_text())["attributes"][0]
+    out = nix_eval(f'let c = import {caller} {{ }}; in builtins.readFile "${{c.{attr}.src}}/src/main.rs"')
+    assert out.returncode == 0, out.stderr
+    assert "fn main" in json.loads(out.stdout)
+    check = libnix("check", str(export), "--tarball", str(tarball), "--json")
+    assert check.returncode == 0, check.stdout
+
+
+# -- the syntax-tree rules, on small inputs ----------------------------------------------------------
+
+CALLER = """{ }:
+let
+  pkgs = import ./pkgs.nix;
+  plain = pkgs.fetchFromGitHub { owner = "o"; repo = "plain"; rev = "r1"; sha256 = "sha256-AAAA"; };
+  viaLet = pkgs.fetchFromGitHub { owner = "o"; repo = "lib"; rev = "r2"; sha256 = "sha256-BBBB"; };
+  tool = pkgs.callPackage viaLet {};
+  inline = import (pkgs.fetchFromGitHub { owner = "o"; repo = "in"; rev = "r3"; hash = "sha256-CCC"; }) {};
+  git = import (pkgs.fetchgit { url = "https://example.org/x.git"; rev = "r4"; sha256 = "sha256-DDDD"; });
+  built = pkgs.runCommand "x" {} "echo {} > $out";
+  fromBuilt = import built;
+  readsOut = map (crate: builtins.readFile "${crate}/nix/args") [ ];
+  ok = import (builtins.fetchTarball { url = "https://example.org/a.tar.gz"; sha256 = "sha256-EEEE"; });
+  url = "https://crates.io/api/v1/crates/home/0.5.11/download";
+in
+  import ./derivations/default.nix { inherit pkgs; src = plain; }
+"""
+
+
+def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -> None:
+    root = tmp_path / "bs"
+    (root / "derivations").mkdir(parents=True)
+    (root / "cargo_build_caller.nix").write_text(CALLER)
+    (root / "derivations" / "default.nix").write_text("{ pkgs, src }: { }\n")
+    (root / "pkgs.nix").write_text("{ }\n")
+    before = {f"{s.sink_name}:{s.producer}" for s in ifd.find(nixsyntax.parse("c", CALLER.encode()))}
+    assert before == {
+        "callPackage:fetchFromGitHub", "import:fetchFromGitHub", "import:fetchgit", "import:runCommand",
+        "readFile:crate",
+    }  # fmt: skip
+    pin = buildsystem.Pin("https://example.org/t.tar.gz", buildsystem.parse_sha256("1" * 52))
+    report = buildsystem.rewrite(root, buildsystem.Origin(root, (tmp_path / "none",)), pin)
+    assert not report.errors, report.errors
+    text = (root / "cargo_build_caller.nix").read_text()
+    # the plain src is built at build time: no IFD, untouched
+    assert 'plain = pkgs.fetchFromGitHub { owner = "o"; repo = "plain";' in text
+    assert 'url = "https://github.com/o/lib/archive/r2.tar.gz";' in text
+    assert 'url = "https://github.com/o/in/archive/r3.tar.gz";' in text
+    assert "pkgs.fetchgit" in text  # no builtins twin with the same hash: reported instead
+    verified = buildsystem.verify(root, None, parse=False)
+    found = sorted(str(f) for f in verified.ifd)
+    assert found == [
+        "cargo_build_caller.nix:14: import of the output of fetchgit during evaluation",
+        "cargo_build_caller.nix:16: import of a derivation's output (runCommand) during evaluation",
+        "cargo_build_caller.nix:17: readFile of a derivation's output (crate) during evaluation",
+    ]
+    assert not verified.errors  # the `home` in a crates.io URL is not a path
