@@ -38,6 +38,8 @@
             copier
             gitpython
             requests
+            tree-sitter
+            tree-sitter-grammars.tree-sitter-nix
           ];
           # libnix runs git; nix itself is optional (verification only) and comes from the user's PATH
           makeWrapperArgs = [
@@ -86,6 +88,8 @@
                   copier
                   gitpython
                   requests
+                  tree-sitter
+                  tree-sitter-grammars.tree-sitter-nix
                   pytest
                   pytest-xdist
                 ]

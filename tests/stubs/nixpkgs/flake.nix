@@ -48,6 +48,8 @@
         copier = drv "x86_64-linux" "copier";
         gitpython = drv "x86_64-linux" "gitpython";
         requests = drv "x86_64-linux" "requests";
+        tree-sitter = drv "x86_64-linux" "tree-sitter";
+        tree-sitter-grammars.tree-sitter-nix = drv "x86_64-linux" "tree-sitter-nix";
         pytest = drv "x86_64-linux" "pytest";
         pytest-xdist = drv "x86_64-linux" "pytest-xdist";
       };
