@@ -16,9 +16,9 @@ from pathlib import Path
 from . import ifd, nixtool
 from . import nixsyntax as ns
 from .errors import UserError
-from .nixhash import Sha256, parse_sha256
+from .nixhash import Sha256
 from .rules import Context, FileJob, rules
-from .rules.pinned_src import TARBALL, fetch_calls
+from .rules.pinned_src import TARBALL, fetch_calls, hash_problem
 
 CALLER = "cargo_build_caller.nix"
 DEPENDENCIES = "Cargo.dependencies.nix"
@@ -153,15 +153,20 @@ def _entry(root: Path, caller: Path) -> str | None:
 
 
 def root_attributes(layout: Layout) -> list[str]:
-    """The top-level crates of the set default.nix returns (not `deps`, not helpers such as `target`):
-    what a consumer builds. Binaries first, so that the first one is the sensible default."""
+    """What a consumer builds. Binaries first, so that the first one is the sensible default."""
+    return sorted(root_crates(layout), key=lambda n: ("-bin-" not in n, n))
+
+
+def root_crates(layout: Layout) -> dict[str, Path]:
+    """The top-level crates of the set default.nix returns (not `deps`, not helpers such as `target`),
+    each with its file."""
     entry = layout.root / layout.entry
     src = _parse(layout.entry, entry.read_bytes())
     node = next((c for c in src.root.named_children if c.type != "comment"), None)
     for _ in range(8):
         node = ns.unparen(node)
         if node is None:
-            return []
+            return {}
         if node.type == "function_expression" or node.type in (
             "let_expression",
             "with_expression",
@@ -173,8 +178,8 @@ def root_attributes(layout: Layout) -> list[str]:
         else:
             break
     if node is None or node.type not in ("attrset_expression", "rec_attrset_expression"):
-        return []
-    names = []
+        return {}
+    crates = {}
     for name, _binding, value in ns.bindings(src, node):
         head, args = ns.call(src, value)
         target = ns.unparen(args[0]) if args else None
@@ -184,8 +189,8 @@ def root_attributes(layout: Layout) -> list[str]:
             continue
         path = entry.parent / src.text(target)
         if path.is_file() and b"cargo_crate_info" in path.read_bytes():
-            names.append(name)
-    return sorted(names, key=lambda n: ("-bin-" not in n, n))
+            crates[name] = path
+    return crates
 
 
 # -- rewriting ---------------------------------------------------------------------------------------
@@ -298,9 +303,7 @@ def _check_leaks(src: ns.Source, needles: list[tuple[str, re.Pattern[bytes]]], r
 
 def _check_paths(src: ns.Source, report: Report) -> None:
     rel = src.rel
-    for node in ns.captures("[(path_expression) (hpath_expression) (spath_expression)] @p", src.root).get(
-        "p", []
-    ):
+    for node in src.paths():
         text, line = src.text(node), src.line(node)
         if node.type == "spath_expression":
             report.errors.append(Finding(rel, line, f"impure search path {text} (not pinned)"))
@@ -327,19 +330,14 @@ def _check_paths(src: ns.Source, report: Report) -> None:
                 report.errors.append(Finding(rel, src.line(node), f"absolute path {value} nix would read"))
     if b'"/' not in src.data:
         return
-    for name, binding, value in _all_bindings(src):
+    for binding in src.bindings():
+        name = ns.binding_name(src, binding)
+        value = binding.child_by_field_name("expression")
         text = ns.string_value(src, value) if name in _READ_BINDINGS else None
         if text and text.startswith("/"):
             report.errors.append(
                 Finding(rel, src.line(binding), f"{name} = absolute path {text} nix would read")
             )
-
-
-def _all_bindings(src: ns.Source):
-    for binding in ns.captures("(binding) @b", src.root).get("b", []):
-        value = binding.child_by_field_name("expression")
-        if value is not None:
-            yield ns.binding_name(src, binding), binding, value
 
 
 def _check_pins(src: ns.Source, pin: Pin, report: Report) -> None:
@@ -357,19 +355,9 @@ def _check_pins(src: ns.Source, pin: Pin, report: Report) -> None:
                 )
             )
             continue
-        try:
-            pinned = parse_sha256(attrs.get("sha256", ""))
-        except UserError:
-            report.errors.append(Finding(src.rel, line, f"malformed sha256 for {pin.url}"))
-            continue
-        if pinned != pin.sha256:
-            report.errors.append(
-                Finding(
-                    src.rel,
-                    line,
-                    f"{pin.url} pinned to {pinned.prefixed}, but its hash is {pin.sha256.prefixed}",
-                )
-            )
+        problem = hash_problem(attrs, pin)
+        if problem is not None:
+            report.errors.append(Finding(src.rel, line, problem))
 
 
 def source_pins(root: Path, layout: Layout) -> list[tuple[str, str]]:
@@ -379,26 +367,16 @@ def source_pins(root: Path, layout: Layout) -> list[tuple[str, str]]:
     bound = [
         (attrs["url"], attrs.get("sha256", ""))
         for node, attrs in fetch_calls(caller, TARBALL)
-        if _bound_to(caller, node) == "project_root"
+        if ns.bound_name(caller, node) == "project_root"
     ]
     if bound:
         return bound
     out: list[tuple[str, str]] = []
-    for attr in root_attributes(layout):
-        for path in (root / Path(layout.entry).parent).glob(f"*{attr.rsplit('-', 1)[-1]}.nix"):
-            src = _parse(path.relative_to(root).as_posix(), path.read_bytes())
-            out += [
-                (a["url"], a.get("sha256", ""))
-                for n, a in fetch_calls(src, TARBALL)
-                if _bound_to(src, n) == "src"
-            ]
+    for path in root_crates(layout).values():
+        src = _parse(path.relative_to(root).as_posix(), path.read_bytes())
+        out += [
+            (a["url"], a.get("sha256", ""))
+            for n, a in fetch_calls(src, TARBALL)
+            if ns.bound_name(src, n) == "src"
+        ]
     return sorted(set(out))
-
-
-def _bound_to(src: ns.Source, node) -> str | None:
-    parent = node.parent
-    while parent is not None and parent.type not in ("binding", "source_code"):
-        if parent.type == "attrset_expression":
-            return None
-        parent = parent.parent
-    return ns.binding_name(src, parent) if parent is not None and parent.type == "binding" else None

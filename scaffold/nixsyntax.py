@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 PATHS = ("path_expression", "hpath_expression", "spath_expression")
 STRINGS = ("string_expression", "indented_string_expression")
 _SCOPES = ("let_expression", "rec_attrset_expression", "let_attrset_expression")
+_KINDS = (
+    "(apply_expression) @apply (binding) @binding "
+    "[(path_expression) (hpath_expression) (spath_expression)] @path"
+)
 
 
 @functools.cache
@@ -54,7 +58,7 @@ class Source:
     rel: str
     data: bytes
     tree: Tree
-    _apps: list[Node] | None = None
+    _nodes: dict[str, list[Node]] | None = None
 
     @property
     def root(self) -> Node:
@@ -73,11 +77,23 @@ class Source:
     def node_at(self, start: int, end: int) -> Node | None:
         return self.root.descendant_for_byte_range(start, end)
 
+    def _all(self, kind: str) -> list[Node]:
+        """One query per file (in C), shared by every rule and check that reads the same kind."""
+        if self._nodes is None:
+            self._nodes = captures(_KINDS, self.root)
+        return self._nodes.get(kind, [])
+
     def applications(self) -> list[Node]:
-        """Every `f a` in the file (the query runs once per file, in C)."""
-        if self._apps is None:
-            self._apps = captures("(apply_expression) @a", self.root).get("a", [])
-        return self._apps
+        """Every `f a` in the file."""
+        return self._all("apply")
+
+    def paths(self) -> list[Node]:
+        """Every path literal: relative or absolute, `~/…`, `<…>`."""
+        return self._all("path")
+
+    def bindings(self) -> list[Node]:
+        """Every `name = value;`, at any depth."""
+        return self._all("binding")
 
 
 def parse(rel: str, data: bytes) -> Source:
@@ -183,6 +199,16 @@ def plain_attrs(src: Source, node: Node | None) -> dict[str, str] | None:
                 return None
             out[binding_name(src, b)] = value
     return out
+
+
+def bound_name(src: Source, node: Node) -> str | None:
+    """The name of the nearest binding whose value holds `node` (None inside an attribute set value)."""
+    parent = node.parent
+    while parent is not None and parent.type not in ("binding", "source_code"):
+        if parent.type == "attrset_expression":
+            return None
+        parent = parent.parent
+    return binding_name(src, parent) if parent is not None and parent.type == "binding" else None
 
 
 def _is_parameter(src: Source, func: Node, name: str) -> bool:

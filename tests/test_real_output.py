@@ -16,18 +16,22 @@ import pytest
 from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared
 
 from scaffold import buildsystem, ifd, nixsyntax
+from scaffold.nixhash import parse_sha256
 
 FULL = ("fixtures", "cargo-libnix-full")
 NO_IFD = ("--option", "allow-import-from-derivation", "false")
 
 
+def listed_files_of(crate: Path) -> list[str]:
+    """The files `fn.relativeFileset project_root [ … ]` names (a regex: the test's own eyes), as paths
+    of the tree (`src/../x` is `x`)."""
+    blocks = re.findall(r"fn\.relativeFileset project_root \[(.*?)\];", crate.read_text(), re.S)
+    return [re.sub(r"/src/\.\./", "/", f) for b in blocks for f in re.findall(r'"([^"]+)"', b)]
+
+
 def listed_files(root: Path) -> set[str]:
-    """Every file a `fn.relativeFileset project_root [ … ]` names (read with a regex: the test's own eyes)."""
-    found: set[str] = set()
-    for f in root.rglob("*.nix"):
-        for block in re.findall(r"fn\.relativeFileset project_root \[(.*?)\];", f.read_text(), re.S):
-            found.update(re.findall(r'"([^"]+)"', block))
-    return found
+    """Every file the build system's filesets name."""
+    return {rel for f in root.rglob("*.nix") for rel in listed_files_of(f)}
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +46,7 @@ def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (repo / "Cargo.toml").write_text('[package]\nname = "cargo"\nversion = "0.88.0"\nedition = "2021"\n')
     (repo / ".gitignore").write_text("/target\n")
     for rel in listed_files(fixture):
-        path = Path((repo / rel).as_posix().replace("/src/../", "/"))
+        path = repo / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"// {rel}\n")
     commit_all(repo, "cargo 0.88.0")
@@ -155,11 +159,6 @@ def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_pa
             assert (Path(path) / rel).exists(), (attr, rel)
 
 
-def listed_files_of(crate: Path) -> list[str]:
-    blocks = re.findall(r"fn\.relativeFileset project_root \[(.*?)\];", crate.read_text(), re.S)
-    return [re.sub(r"/src/\.\./", "/", f) for b in blocks for f in re.findall(r'"([^"]+)"', b)]
-
-
 def test_the_generated_flake_builds_the_crates_of_the_full_fixture(cargo_repo, shim) -> None:
     """`libnix init`'s flake reads libnix.json: its packages are the export's root crates."""
     repo = cargo_repo["repo"]
@@ -240,7 +239,7 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
         "callPackage:fetchFromGitHub", "import:fetchFromGitHub", "import:fetchgit", "import:runCommand",
         "readFile:crate",
     }  # fmt: skip
-    pin = buildsystem.Pin("https://example.org/t.tar.gz", buildsystem.parse_sha256("1" * 52))
+    pin = buildsystem.Pin("https://example.org/t.tar.gz", parse_sha256("1" * 52))
     report = buildsystem.rewrite(root, buildsystem.Origin(root, (tmp_path / "none",)), pin)
     assert not report.errors, report.errors
     text = (root / "cargo_build_caller.nix").read_text()

@@ -45,6 +45,10 @@ class Context:
     def under_project(self, sub: str) -> str:
         return "/".join(p for p in (self.project_sub, sub) if p)
 
+    def source_sub(self, path: Path) -> str | None:
+        """Where a path of the generating machine lies in the tarball, if it lies in the project."""
+        return next((s for r in self.origin.source_roots if (s := relative_to(path, r)) is not None), None)
+
     def must_exist(self, src: Source, node: Node, sub: str, what: str) -> None:
         """Every pinned path must be in the tag's tree, or the consumer's build fails much later."""
         sub = posixpath.normpath(sub) if sub else sub  # `src/../examples/x.rs` is listed as rustc saw it

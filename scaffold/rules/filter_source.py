@@ -14,7 +14,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from .. import nixsyntax as ns
-from . import Context, FileJob, relative_to
+from . import Context, FileJob
 
 
 def _sub_for(ctx: Context, written: str, rel_file: str) -> str | None:
@@ -22,10 +22,9 @@ def _sub_for(ctx: Context, written: str, rel_file: str) -> str | None:
         path = Path(os.path.normpath(written))
     else:
         path = Path(os.path.normpath(ctx.origin.generated_at / Path(rel_file).parent / written))
-    for root in ctx.origin.source_roots:
-        sub = relative_to(path, root)
-        if sub is not None:
-            return sub
+    sub = ctx.source_sub(path)
+    if sub is not None:
+        return sub
     if not written.startswith("/"):
         return None
     parts = PurePosixPath(written).parts[1:]

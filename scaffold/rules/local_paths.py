@@ -14,8 +14,6 @@ from pathlib import Path
 from .. import nixsyntax as ns
 from . import Context, FileJob, relative_to
 
-PATHS = "[(path_expression) (hpath_expression) (spath_expression)] @p"
-
 
 def apply(ctx: Context, job: FileJob) -> None:
     from ..buildsystem import Finding
@@ -23,7 +21,7 @@ def apply(ctx: Context, job: FileJob) -> None:
     src = job.src
     if b"/" not in src.data and b"<" not in src.data:
         return
-    for node in ns.captures(PATHS, src.root).get("p", []):
+    for node in src.paths():
         if job.taken(node) or (node.parent is not None and node.parent.type in ns.PATHS):
             continue
         text, line = src.text(node), src.line(node)
@@ -40,7 +38,7 @@ def apply(ctx: Context, job: FileJob) -> None:
         resolved = Path(os.path.normpath(text if absolute else base / text))
         if not absolute and relative_to(resolved, ctx.origin.generated_at) is not None:
             continue  # a file of the build system itself
-        sub = next((s for r in ctx.origin.source_roots if (s := relative_to(resolved, r)) is not None), None)
+        sub = ctx.source_sub(resolved)
         if sub is None:
             ctx.report.errors.append(
                 Finding(src.rel, line, f"local path {text} ({resolved}) is outside the project")

@@ -20,6 +20,8 @@ from . import Context, FileJob
 if TYPE_CHECKING:
     from tree_sitter import Node
 
+    from ..buildsystem import Pin
+
 TARBALL = ("builtins.fetchTarball", "fetchTarball")
 
 
@@ -37,16 +39,15 @@ def fetch_calls(src: ns.Source, names: tuple[str, ...]) -> list[tuple[Node, dict
     return out
 
 
-def bound_name(src: ns.Source, node: Node) -> str | None:
-    """The name a value is bound to, looking through parentheses and `/. + …` wrappers."""
-    parent = node.parent
-    while parent is not None and parent.type in (
-        "parenthesized_expression",
-        "binary_expression",
-        "apply_expression",
-    ):
-        parent = parent.parent
-    return ns.binding_name(src, parent) if parent is not None and parent.type == "binding" else None
+def hash_problem(attrs: dict[str, str], pin: Pin) -> str | None:
+    """What is wrong with a `fetchTarball { url = <the tag's URL>; sha256; }`, if anything."""
+    try:
+        pinned = parse_sha256(attrs.get("sha256", ""))
+    except UserError:
+        return f"malformed sha256 for {pin.url}"
+    if pinned != pin.sha256:
+        return f"{pin.url} pinned to {pinned.prefixed}, but its hash is {pin.sha256.prefixed}"
+    return None
 
 
 def apply(ctx: Context, job: FileJob) -> None:
@@ -59,24 +60,14 @@ def apply(ctx: Context, job: FileJob) -> None:
         if attrs["url"] != pin.url:
             continue
         name, _ = ns.call(src, node)
-        as_path = bound_name(src, node) == "project_root"
+        as_path = ns.bound_name(src, node) == "project_root"
         sub = ctx.project_sub
         new = pin.path_expr(sub) if as_path else pin.string_expr(sub)
         line = src.line(node)
         if name in TARBALL:
-            try:
-                pinned = parse_sha256(attrs.get("sha256", ""))
-            except UserError:
-                ctx.report.errors.append(Finding(src.rel, line, f"malformed sha256 for {pin.url}"))
-                continue
-            if pinned != pin.sha256:
-                ctx.report.errors.append(
-                    Finding(
-                        src.rel,
-                        line,
-                        f"{pin.url} pinned to {pinned.prefixed}, but its hash is {pin.sha256.prefixed}",
-                    )
-                )
+            problem = hash_problem(attrs, pin)
+            if problem is not None:
+                ctx.report.errors.append(Finding(src.rel, line, problem))
                 continue
             if not as_path:
                 continue  # already right

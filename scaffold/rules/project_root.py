@@ -12,8 +12,6 @@ from __future__ import annotations
 from .. import nixsyntax as ns
 from . import Context, FileJob
 
-BINDINGS = "(binding) @b"
-
 
 def apply(ctx: Context, job: FileJob) -> None:
     from ..buildsystem import Finding
@@ -21,7 +19,7 @@ def apply(ctx: Context, job: FileJob) -> None:
     src = job.src
     if b"project_root" not in src.data:
         return
-    for binding in ns.captures(BINDINGS, src.root).get("b", []):
+    for binding in src.bindings():
         if ns.binding_name(src, binding) != "project_root":
             continue
         value = ns.unparen(binding.child_by_field_name("expression"))
