@@ -17,7 +17,7 @@ from . import ifd, nixtool
 from . import nixsyntax as ns
 from .errors import UserError
 from .nixhash import Sha256
-from .rules import Context, FileJob, rules
+from .rules import Context, FileJob, build_time_arguments, rules
 from .rules.pinned_src import TARBALL, fetch_calls, hash_problem
 
 CALLER = "cargo_build_caller.nix"
@@ -76,6 +76,7 @@ class Report:
     rewritten: list[Finding] = field(default_factory=list)
     errors: list[Finding] = field(default_factory=list)
     ifd: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)  # what was left as it was, and why
     parsed: str = "not checked"  # "ok", "not checked (nix-instantiate not found)", or nix's error
     attributes: list[str] = field(default_factory=list)
     entry: str = ""
@@ -89,6 +90,7 @@ class Report:
             "rewritten": [str(f) for f in self.rewritten],
             "errors": [str(f) for f in self.errors],
             "ifd": [str(f) for f in self.ifd],
+            "notes": [str(f) for f in self.notes],
             "parsed": self.parsed,
         }
 
@@ -202,19 +204,28 @@ def rewrite(
     pin: Pin,
     tag_paths: frozenset[str] | None = None,
     project_sub: str = "",
+    *,
+    keep_ifd: bool = False,
 ) -> Report:
     """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result."""
     report = Report()
     export_files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     ctx = Context(pin, origin, report, export_files, tag_paths, project_sub)
     steps = rules()
+    sources = []
     for path in nix_files(root):
-        rel = path.relative_to(root).as_posix()
-        src = _parse(rel, path.read_bytes())
+        src = _parse(path.relative_to(root).as_posix(), path.read_bytes())
         bad = _syntax_error(src)
         if bad is not None:
             report.errors.append(bad)
-            continue
+        else:
+            sources.append((path, src))
+    if not keep_ifd:
+        why = build_time_arguments.survey([src for _, src in sources])
+        ctx.build_time_arguments = why is None
+        if why is not None:
+            report.notes.append(Finding("(release)", 0, f"build-script arguments read at evaluation: {why}"))
+    for path, src in sources:
         job = FileJob(src)
         for step in steps:
             step(ctx, job)

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
         help="create the forge release (if missing) and upload the asset; token from $GITHUB_TOKEN, "
         "$GITLAB_TOKEN or $GITEA_TOKEN; --force re-uploads a different asset",
     )  # fmt: skip
+    r.add_argument(
+        "--keep-ifd", action="store_true",
+        help="keep cargo (libnix)'s evaluation-time reads of build-script output (default: at build time)",
+    )  # fmt: skip
     r.add_argument("--json", action="store_true", help="print the release manifest as JSON on stdout")
     r.set_defaults(func=_cmd_release)
 
@@ -154,6 +158,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
         force=args.force,
         dry_run=args.dry_run,
         verify_remote=args.verify_remote,
+        keep_ifd=args.keep_ifd,
         no_worktree=args.no_worktree,
         push=args.push,
         publish=args.publish,

@@ -47,6 +47,7 @@ class ReleaseOptions:
     no_worktree: bool = False
     push: bool = False
     publish: bool = False
+    keep_ifd: bool = False  # leave cargo (libnix)'s eval-time reads of build-script output as they are
 
 
 @dataclass
@@ -93,6 +94,7 @@ class ReleaseResult:
         }
         if self.report is not None:
             doc["ifd"] = [str(f) for f in self.report.ifd]
+            doc["notes"] = [f.message for f in self.report.notes]
             doc["parsed"] = self.report.parsed
         if self.dry_run:
             doc["dry_run"] = True
@@ -286,7 +288,7 @@ def _export(
         if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
             (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
         buildsystem.validate_layout(staged)
-        report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref))
+        report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref), keep_ifd=opts.keep_ifd)
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -306,8 +308,10 @@ def _export(
         if report.errors:
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
             raise UserError(f"the build system cannot be exported: {report.errors[0]}{more}")
+        for finding in report.notes:
+            log(f"note: {finding.message}")
         for finding in report.ifd:
-            log(f"IFD (upstream cargo (libnix)): {finding}")
+            log(f"IFD (evaluation reads a build output): {finding}")
         # the NAR of the packed directory is what fetchTarball of the asset checks: pack keeps every byte,
         # the executable bit and symlinks, so hashing the directory spares decompressing the asset
         result.asset_sha256 = hash_directory(str(staged)).sha256

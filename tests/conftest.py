@@ -40,7 +40,9 @@ def _need(tool: str) -> str:
 
 
 # libarchive inside nix converts member names through the locale: give it UTF-8
-NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
+# tests are offline: no binary cache to ask before a build
+NIX_CONFIG = "substituters =\n"
+NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8", "NIX_CONFIG": NIX_CONFIG + os.environ.get("NIX_CONFIG", "")}
 
 
 class Nix:
@@ -167,3 +169,24 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """../shared/nix-eval laid out (real lib with nix 2.8's polyfill, real fenix), the pinned fenix and
+    build parser in the store, so that the callers' own fetchTarball pins resolve offline."""
+    setup = need_shared("nix-eval", "setup.sh")
+    dest = tmp_path_factory.mktemp("nix-eval")
+    subprocess.run(["bash", str(setup), str(dest)], check=True, capture_output=True)
+    for name in ("fenix-6ed03ef4.tar.gz", "build-parser-e2716ac2.tar.gz"):
+        store(setup.parent / name)
+    return dest
+
+
+def store(tarball: Path) -> str:
+    proc = subprocess.run(
+        ["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()

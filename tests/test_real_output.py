@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared, store
 
 from scaffold import buildsystem, ifd, nixsyntax
 from scaffold.nixhash import parse_sha256
@@ -62,27 +62,6 @@ def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"repo": repo, "tarball": tarball, "export": repo / "libnix-0.88.0+v0.88.0", "base": base}
 
 
-@pytest.fixture(scope="module")
-def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """../shared/nix-eval laid out (real lib with nix 2.8's polyfill, real fenix), the pinned fenix and
-    build parser in the store, so that the callers' own fetchTarball pins resolve offline."""
-    setup = need_shared("nix-eval", "setup.sh")
-    dest = tmp_path_factory.mktemp("nix-eval")
-    subprocess.run(["bash", str(setup), str(dest)], check=True, capture_output=True)
-    for name in ("fenix-6ed03ef4.tar.gz", "build-parser-e2716ac2.tar.gz"):
-        store(setup.parent / name)
-    return dest
-
-
-def store(tarball: Path) -> str:
-    proc = subprocess.run(
-        ["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
-        capture_output=True, text=True, env=NIX_ENV,
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
-
-
 def offline_copy(export: Path, shim: Path, dest: Path) -> Path:
     """The export with only its nixpkgs import swapped for the shim (as ../shared/nix-eval's README says)."""
     shutil.copytree(export, dest)
@@ -115,12 +94,14 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
     assert doc["attributes"][0] == "cargo-0_88_0-bin-b4cc6eeacb818d24"
     assert len(doc["attributes"]) == 11 and not any("deps" in a or a == "target" for a in doc["attributes"])
     assert doc["entry"] == "derivations/default.nix"
-    check = libnix("check", str(export), "--tarball", str(cargo_repo["tarball"]), "--json")
+    check = libnix("check", str(export), "--tarball", str(cargo_repo["tarball"]), "--json", "--strict")
     assert check.returncode == 0, check.stdout
     result = json.loads(check.stdout)
     assert result["ok"] and result["pins"][0]["verified"] is True and result["parsed"] == "ok"
-    # what remains of IFD is upstream's eval-time reads of build-script outputs in default.nix, reported
-    assert result["ifd"] and all(f.startswith("derivations/default.nix:") for f in result["ifd"])
+    # upstream's eval-time reads of build-script output moved to build time: no IFD left
+    assert result["ifd"] == [] and doc["ifd"] == [] and doc["notes"] == []
+    helpers = (export / "derivations" / "default.nix").read_text()
+    assert "builtins.readFile" not in helpers and helpers.count('"${crate}/nix/rustc-') == 2
     # the notices name the export's own files now; the crates.io URL of `home` was never a path
     runs = list(export.glob("derivations/**/*-script_build_run-*.nix"))
     assert len(runs) == 34
@@ -136,9 +117,8 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
         for p in export.rglob("*.nix")
         if p.read_bytes() != (fixture / p.relative_to(export)).read_bytes()
     ]
-    assert sorted(changed) == sorted(
-        ["cargo_build_caller.nix", *(r.relative_to(export).as_posix() for r in runs)]
-    )
+    runs_rel = [r.relative_to(export).as_posix() for r in runs]
+    assert sorted(changed) == sorted(["cargo_build_caller.nix", "derivations/default.nix", *runs_rel])
 
 
 def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
@@ -157,6 +137,34 @@ def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_pa
         crate = next(cargo_repo["export"].glob(f"derivations/*{attr.rsplit('-', 1)[1]}.nix"))
         for rel in listed_files_of(crate):
             assert (Path(path) / rel).exists(), (attr, rel)
+
+
+def test_nix_instantiates_every_crate_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
+    """Every derivation of the export (root crates and all crates.io dependencies, whose rustc commands
+    take build-script arguments) instantiates with IFD disabled: nothing is built during evaluation."""
+    store(cargo_repo["tarball"])
+    caller = offline_copy(cargo_repo["export"], shim, tmp_path / "export")
+    proc = nix_eval(
+        f"let c = import {caller} {{ }}; drvs = s: builtins.filter (v: v ? drvPath) (builtins.attrValues s);"
+        " in map (d: d.drvPath) (drvs c ++ drvs c.deps)"
+    )
+    assert proc.returncode == 0, proc.stderr
+    paths = json.loads(proc.stdout)
+    crates = list(cargo_repo["export"].rglob("derivations/**/*-*.nix"))
+    assert len(paths) == len(set(paths)) == len(crates) + 1  # and target.nix's create-symlinks
+    # and with --keep-ifd the same evaluation needs IFD, as cargo (libnix) wrote it
+    repo = shutil.copytree(cargo_repo["repo"], tmp_path / "repo", symlinks=True)
+    kept = tmp_path / "kept-export"
+    url = f"file://{cargo_repo['tarball']}"
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.88.0", "--from", "target/release/nix",
+                  "--url", url, "--keep-ifd", "--out-dir", str(kept))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "IFD (evaluation reads a build output): derivations/default.nix:" in proc.stderr
+    strict = libnix("check", str(kept), "--strict")
+    assert strict.returncode == 1 and "IFD" in strict.stdout + strict.stderr
+    caller = offline_copy(kept, shim, tmp_path / "kept")
+    proc = nix_eval(f"(import {caller} {{ }}).cargo-0_88_0-bin-b4cc6eeacb818d24.drvPath")
+    assert proc.returncode != 0 and "allow-import-from-derivation" in proc.stderr
 
 
 def test_the_generated_flake_builds_the_crates_of_the_full_fixture(cargo_repo, shim) -> None:

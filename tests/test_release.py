@@ -107,7 +107,8 @@ def test_release_pins_sources_that_nix_fetches_with_our_hash(make_repo, forge_co
     doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
     assert doc["tag"] == "v0.1.0" and doc["commit"] == git(repo, "rev-parse", "v0.1.0^{commit}")
     assert doc["url"] == url and doc["attributes"] == ["hello-0_1_0-bin-a6a06cbe35800f65"]
-    assert any("readFile" in line for line in doc["ifd"])  # upstream's IFD, reported, not hidden
+    assert doc["ifd"] == []  # upstream's eval-time reads of build-script output now happen at build time
+    assert "builtins.readFile" not in (export / "derivations" / "default.nix").read_text()
 
     # the asset: nix fetches it with the hash we printed, and it holds the export
     asset = repo / "libnix-0.1.0+v0.1.0.tar.bz2"
@@ -400,7 +401,11 @@ def test_check(make_repo, forge_copy, tmp_path: Path) -> None:
     assert ok.returncode == 0, ok.stdout
     doc = json.loads(ok.stdout)
     assert doc["ok"] and doc["pins"][0]["verified"] is True and doc["parsed"] == "ok"
-    assert libnix("check", str(export), "--strict").returncode == 1  # upstream's IFD, when asked to fail
+    assert libnix("check", str(export), "--strict").returncode == 0  # no IFD left to fail on
+    kept = repo / "kept"
+    assert release(repo, "--tag", "v0.1.0", "--url", url, "--keep-ifd", "--out-dir", str(kept)).returncode == 0
+    strict = libnix("check", str(kept), "--strict")
+    assert strict.returncode == 1 and "readFile" in strict.stdout  # upstream's IFD, when asked to fail
 
     other = tmp_path / "other.tar.gz"
     forge_tarball(repo, "HEAD~0", other, prefix="x/")

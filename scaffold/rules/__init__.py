@@ -11,6 +11,7 @@ makes hides that range from the rules after it:
 | `project_root` | `project_root = ./.;`, `../.;`, `../../../.;`, an absolute path: the project's root |
 | `fileset` | the files `fn.relativeFileset project_root [ … ]` names must exist in the tag's tree |
 | `fetcher_imports` | import / callPackage of a fetcher's output (IFD) rewritten to its builtins twin |
+| `build_time_arguments` | default.nix's eval-time reads of build-script output (IFD) moved to build time |
 | `text_paths` | the generating machine's path of a build-system file inside a message: made export-relative |
 | `local_paths` | other path literals: kept in the build system, pinned in the project, else refused |
 """
@@ -41,6 +42,7 @@ class Context:
     export_files: frozenset[str]  # every file of the build system, relative to its root
     tag_paths: frozenset[str] | None = None  # files and directories of the tag's tree, when known
     project_sub: str = ""  # the project's root inside the tarball ("" = its top)
+    build_time_arguments: bool = False  # build_time_arguments may rewrite (no --keep-ifd, uses checked)
 
     def under_project(self, sub: str) -> str:
         return "/".join(p for p in (self.project_sub, sub) if p)
@@ -86,7 +88,16 @@ Rule = Callable[[Context, FileJob], None]
 
 
 def rules() -> list[Rule]:
-    from . import fetcher_imports, fileset, filter_source, local_paths, pinned_src, project_root, text_paths
+    from . import (
+        build_time_arguments,
+        fetcher_imports,
+        fileset,
+        filter_source,
+        local_paths,
+        pinned_src,
+        project_root,
+        text_paths,
+    )
 
     return [
         pinned_src.apply,
@@ -94,6 +105,7 @@ def rules() -> list[Rule]:
         project_root.apply,
         fileset.apply,
         fetcher_imports.apply,
+        build_time_arguments.apply,
         text_paths.apply,
         local_paths.apply,
     ]

@@ -1,0 +1,55 @@
+# A package set that BUILDS (unlike ../stubs and ../shared/nix-eval's shim, which only evaluate): just
+# enough of nixpkgs for cargo (libnix)'s generated crates, with stand-ins where the real tool cannot run
+# here. The real nixpkgs lib (fileset) comes from ../shared/nix-eval. Builds run with the sandbox off
+# (Debian's nix), through /bin/bash and the host's coreutils, tar, jq.
+{ lib, system ? builtins.currentSystem }:
+let
+  host = "/usr"; # ${pkgs.jq}/bin/jq, ${pkgs.mktemp}/bin/mktemp: the host's
+  mkDerivation =
+    attrs:
+    let
+      drv = builtins.derivation (
+        removeAttrs attrs [ "passthru" "meta" "env" ]
+        // (attrs.env or { })
+        // {
+          inherit system;
+          builder = "/bin/bash";
+          args = [ ./builder.sh ];
+          PATH = "/usr/bin:/bin";
+          phases = attrs.phases or "unpackPhase buildPhase installPhase";
+        }
+      );
+    in
+    drv // (attrs.passthru or { }) // { meta = attrs.meta or { }; };
+  file =
+    name: source:
+    mkDerivation {
+      inherit name;
+      buildCommand = "mkdir -p $out/bin && cp ${source} $out/bin/${baseNameOf name} && chmod +x $out/bin/*";
+    };
+  crates = {
+    # crates.io downloads, by URL: the toy crates of ./crates, packed as crates.io packs them
+    "https://crates.io/api/v1/crates/anyhow/1.0.96/download" = "anyhow-1.0.96";
+    "https://crates.io/api/v1/crates/itoa/1.0.14/download" = "itoa-1.0.14";
+  };
+  pkgs = {
+    inherit lib pkgs;
+    stdenv = { inherit mkDerivation; };
+    jq = host;
+    mktemp = host;
+    callPackage = fn: args: (if builtins.isPath fn then import fn else fn) (builtins.intersectAttrs (builtins.functionArgs (if builtins.isPath fn then import fn else fn)) pkgs // args);
+    fetchFromGitHub = args: throw "toy pkgs: no network (fetchFromGitHub ${args.repo})";
+    # build-rs-libnix: its nix file builds it from GitHub; here, the stand-in of ./build-rs-libnix
+    rustPlatform.buildRustPackage = _: file "build-rs-libnix" ./build-rs-libnix;
+    fetchurl =
+      { url, ... }:
+      mkDerivation {
+        name = crates.${url};
+        buildCommand = "tar czf $out -C ${./crates} ${crates.${url}}";
+      };
+    writeShellScriptBin = name: text: mkDerivation { inherit name; buildCommand = "echo >$out"; };
+    # rustc: the recording stand-in of ./rustc
+    toyRustc = file "rustc" ./rustc;
+  };
+in
+pkgs
