@@ -403,7 +403,8 @@ def test_check(make_repo, forge_copy, tmp_path: Path) -> None:
     assert doc["ok"] and doc["pins"][0]["verified"] is True and doc["parsed"] == "ok"
     assert libnix("check", str(export), "--strict").returncode == 0  # no IFD left to fail on
     kept = repo / "kept"
-    assert release(repo, "--tag", "v0.1.0", "--url", url, "--keep-ifd", "--out-dir", str(kept)).returncode == 0
+    kept_run = release(repo, "--tag", "v0.1.0", "--url", url, "--keep-ifd", "--out-dir", str(kept))
+    assert kept_run.returncode == 0
     strict = libnix("check", str(kept), "--strict")
     assert strict.returncode == 1 and "readFile" in strict.stdout  # upstream's IFD, when asked to fail
 
