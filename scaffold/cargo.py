@@ -80,29 +80,36 @@ def read_project(root: Path) -> Project:
 
 @dataclass(frozen=True)
 class Toolchain:
-    channel: str  # stable, beta, nightly, or "version" for an exact release
-    version: str = ""
+    channel: str  # stable, beta, nightly (fenix's current), or "version": pinned by its manifest's hash
+    version: str = ""  # with "version": 1.87.0, 1.87 (its latest patch), nightly-2025-01-01, beta-2025-01-01
     components: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
     profile: str | None = None
 
 
 _VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
-_NIGHTLY = re.compile(r"^nightly(-\d{4}-\d{2}-\d{2})?$")
-_BETA = re.compile(r"^beta(-\d{4}-\d{2}-\d{2})?$")
+_DATED = re.compile(r"^(stable|beta|nightly)-(\d{4}-\d{2}-\d{2})$")
+RUST_DIST = "https://static.rust-lang.org/dist"
 
 
 def parse_channel(channel: str, where: str) -> tuple[str, str]:
-    """A rustup channel as the template's (channel, version)."""
-    if channel == "stable":
-        return "stable", ""
-    if _BETA.match(channel):
-        return "beta", ""
-    if _NIGHTLY.match(channel):
-        return "nightly", ""
-    if _VERSION.match(channel):
-        return "version", channel if channel.count(".") == 2 else channel + ".0"
-    raise UserError(f"{where}: unknown toolchain channel {channel!r} (stable, beta, nightly[-DATE] or 1.x.y)")
+    """A rustup channel as the template's (channel, version): a release or a dated channel is pinned
+    ("version"), so `nightly-2025-01-01` stays that nightly instead of becoming today's."""
+    if channel in ("stable", "beta", "nightly"):
+        return channel, ""
+    if _VERSION.match(channel) or _DATED.match(channel):
+        return "version", channel
+    raise UserError(
+        f"{where}: unknown toolchain channel {channel!r} (stable, beta, nightly, 1.x.y or CHANNEL-YYYY-MM-DD)"
+    )
+
+
+def manifest_url(version: str, dist: str = RUST_DIST) -> str:
+    """Where rustup finds the channel manifest of a pinned toolchain (the template builds the same URL)."""
+    dated = _DATED.match(version)
+    if dated:
+        return f"{dist}/{dated.group(2)}/channel-rust-{dated.group(1)}.toml"
+    return f"{dist}/channel-rust-{version}.toml"
 
 
 def read_toolchain(root: Path) -> Toolchain | None:

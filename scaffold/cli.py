@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="change an answer")
     u.add_argument("--template", metavar="SRC", help="update from this template source")
     u.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) to update to")
+    u.add_argument("--offline", action="store_true", help="do not fetch a Rust version's manifest hash")
     u.set_defaults(func=_cmd_update)
     return parser
 
@@ -251,8 +252,13 @@ def _cmd_update(args: argparse.Namespace) -> int:
     from .init import UpdateOptions, run_update
 
     result = run_update(
-        UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref), log=_log
+        UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline), log=_log
     )
+    for key, value in result.answers.items():
+        why = "" if key == "toolchain_sha256" else " (from rust-toolchain.toml)"
+        print(f"  answer {key} = {value}{why}")
+    for warning in result.warnings:
+        _log(f"libnix: warning: {warning}")
     if not result.changed:
         print(f"{result.directory}: already up to date with the template ({result.to_version})")
         return 0

@@ -24,7 +24,6 @@ from .fsutil import atomic_write
 
 Log = Callable[[str], None]
 GITIGNORE_LINES = ("result", "result-*", "/target")
-RUST_DIST = "https://static.rust-lang.org/dist"
 
 
 @dataclass(frozen=True)
@@ -91,18 +90,7 @@ def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any
             is_workspace=project.is_workspace,
             members=project.members,
         )
-    toolchain = cargo.read_toolchain(root)
-    if toolchain is not None:
-        facts["toolchain_channel"] = toolchain.channel
-        if toolchain.version:
-            facts["toolchain_version"] = toolchain.version
-        if toolchain.components:
-            base = ["rustc", "rust-src", "rustfmt", "clippy"]
-            extra = [c for c in toolchain.components if c not in (*base, "cargo")]
-            facts["toolchain_components"] = base + extra
-        for target in toolchain.targets:
-            cargo.validate_target(target)
-        facts["targets"] = list(toolchain.targets)
+    facts.update(toolchain_facts(root))
     origin = None
     if (root / ".git").exists():
         origin = gitrepo.remote_url(str(root))
@@ -117,24 +105,52 @@ def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any
     return facts
 
 
+def toolchain_facts(root: Path) -> dict[str, Any]:
+    """rust-toolchain(.toml) as answers: the project's file is the source of truth, at init and update."""
+    toolchain = cargo.read_toolchain(root)
+    if toolchain is None:
+        return {}
+    facts: dict[str, Any] = {"toolchain_channel": toolchain.channel}
+    if toolchain.version:
+        facts["toolchain_version"] = toolchain.version
+    if toolchain.components:
+        base = ["rustc", "rust-src", "rustfmt", "clippy"]
+        extra = [c for c in toolchain.components if c not in (*base, "cargo")]
+        facts["toolchain_components"] = base + extra
+    for target in toolchain.targets:
+        cargo.validate_target(target)
+    facts["targets"] = list(toolchain.targets)
+    return facts
+
+
 def manifest_hash(version: str, offline: bool) -> str | None:
-    """sha256 (SRI) of Rust VERSION's channel manifest, which fenix's toolchainOf pins."""
+    """sha256 (SRI) of the channel manifest of a pinned toolchain, which the flake fetches with
+    `builtins.fetchurl` (an evaluation-time fetch with a hash: no import from derivation)."""
     if offline:
         return None
     import requests
 
-    base = os.environ.get("LIBNIX_RUST_DIST", RUST_DIST).rstrip("/")
+    url = cargo.manifest_url(version, os.environ.get("LIBNIX_RUST_DIST", cargo.RUST_DIST).rstrip("/"))
     try:
-        resp = requests.get(f"{base}/channel-rust-{version}.toml", timeout=(5, 30))
+        resp = requests.get(url, timeout=(5, 30))
     except requests.exceptions.RequestException:
         return None
     if resp.status_code == 404:
-        raise UserError(f"Rust {version} does not exist (no channel manifest at {base})")
+        raise UserError(f"Rust {version} does not exist (no channel manifest at {url})")
     if resp.status_code != 200:
         return None
     import base64
 
     return "sha256-" + base64.b64encode(hashlib.sha256(resp.content).digest()).decode()
+
+
+def offline_hint(version: str) -> str:
+    url = cargo.manifest_url(version)
+    return (
+        f"the channel manifest of Rust {version} could not be fetched, so flake.nix pins a fake hash (the "
+        "first evaluation fails and prints the right one); fill it in when online with "
+        f"`libnix update --data toolchain_sha256=$(nix-prefetch-url {url})`"
+    )
 
 
 def _is_empty(root: Path) -> bool:
@@ -200,12 +216,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         if digest:
             data["toolchain_sha256"] = digest
         else:
-            result.warnings.append(
-                f"the channel manifest of Rust {version} could not be fetched, so flake.nix pins a fake hash:"
-                " "
-                "the first `nix build` fails and prints the right one; set it with "
-                "`libnix update --data toolchain_sha256=HASH`"
-            )
+            result.warnings.append(offline_hint(version))
 
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
@@ -305,6 +316,7 @@ class UpdateOptions:
     data: tuple[str, ...] = ()
     template: str | None = None
     vcs_ref: str | None = None
+    offline: bool = False
 
 
 @dataclass
@@ -314,9 +326,31 @@ class UpdateResult:
     conflicts: list[str] = field(default_factory=list)
     from_version: str = ""
     to_version: str = ""
+    answers: dict[str, Any] = field(default_factory=dict)  # answers changed to follow the project's files
+    warnings: list[str] = field(default_factory=list)
 
 
 CONFLICT_MARK = "<<<<<<< before updating"
+
+
+def _follow_toolchain(
+    root: Path, answers: dict[str, Any], data: dict[str, Any], offline: bool, result: UpdateResult
+) -> None:
+    """A rust-toolchain.toml edited since the last init/update changes the answers (unless --data says
+    otherwise), and a newly pinned toolchain gets its manifest's hash."""
+    for key, value in toolchain_facts(root).items():
+        if key not in data and answers.get(key) != value:
+            data[key] = result.answers[key] = value
+    channel = data.get("toolchain_channel", answers.get("toolchain_channel"))
+    version = str(data.get("toolchain_version", answers.get("toolchain_version", "")))
+    if channel != "version" or "toolchain_sha256" in data:
+        return
+    if version == answers.get("toolchain_version") and answers.get("toolchain_sha256"):
+        return  # the same pin, its hash known
+    digest = manifest_hash(version, offline)
+    data["toolchain_sha256"] = result.answers["toolchain_sha256"] = digest or ""
+    if not digest:
+        result.warnings.append(offline_hint(version))
 
 
 def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
@@ -332,6 +366,7 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
         raise UserError("the project has uncommitted changes: commit or stash them before libnix update")
     data = parse_data(opts.data, template.questions())
     result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
+    _follow_toolchain(root, answers, data, opts.offline, result)
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
         data["_src_path"] = src

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -190,3 +191,26 @@ def store(tarball: Path) -> str:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def cargo_libnix_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A cargo (libnix) release made by libnix itself: the asset URL, its hash and root attribute."""
+    base = tmp_path_factory.mktemp("cargo-libnix")
+    repo = base / "cargo"
+    shutil.copytree(REPO / "examples" / "hello", repo)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    source = forge_tarball(repo, "v1", base / "cargo-v1.tar.gz", prefix="cargo-v1/")
+    proc = libnix(
+        "release", "-C", str(repo), "--tag", "v1", "--url", f"file://{source}", "--json",
+        "--cargo", str(REPO / "tests" / "fake_cargo_libnix.py"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    return {
+        "cargo_libnix_url": f"file://{repo / doc['asset']['name']}",
+        "cargo_libnix_sha256": doc["asset"]["hash"]["nix32"],
+        "cargo_libnix_attr": doc["attributes"][0],
+    }

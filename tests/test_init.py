@@ -9,6 +9,8 @@ cargo (libnix) release the flake fetches is one made by `libnix release` itself 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import shutil
@@ -16,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+from conftest import NIX_ENV, REPO, commit_all, git, libnix
 
 STUBS = REPO / "tests" / "stubs"
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
@@ -27,29 +29,6 @@ NIX_FLAKES = ["--extra-experimental-features", "nix-command flakes"]
 def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIBNIX_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("LIBNIX_TEMPLATE", raising=False)
-
-
-@pytest.fixture(scope="session")
-def cargo_libnix_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A cargo (libnix) release made by libnix itself: the asset URL, its hash and root attribute."""
-    base = tmp_path_factory.mktemp("cargo-libnix")
-    repo = base / "cargo"
-    shutil.copytree(REPO / "examples" / "hello", repo)
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo)
-    git(repo, "tag", "v1")
-    source = forge_tarball(repo, "v1", base / "cargo-v1.tar.gz", prefix="cargo-v1/")
-    proc = libnix(
-        "release", "-C", str(repo), "--tag", "v1", "--url", f"file://{source}", "--json",
-        "--cargo", str(REPO / "tests" / "fake_cargo_libnix.py"),
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    doc = json.loads(proc.stdout)
-    return {
-        "cargo_libnix_url": f"file://{repo / doc['asset']['name']}",
-        "cargo_libnix_sha256": doc["asset"]["hash"]["nix32"],
-        "cargo_libnix_attr": doc["attributes"][0],
-    }
 
 
 def init(directory: Path, *args: str, release: dict[str, str] | None = None):
@@ -235,7 +214,7 @@ def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.Monk
     import hashlib
 
     sri = "sha256-" + base64.b64encode(hashlib.sha256(b'manifest-version = "2"\n').digest()).decode()
-    assert f'sha256 = "{sri}";' in flake and 'channel = "1.87.0";' in flake
+    assert f'sha256 = "{sri}";' in flake and "/dist/channel-rust-1.87.0.toml" in flake
     assert (
         '"llvm-tools"' in flake
         and '"x86_64-unknown-linux-musl"' in flake
@@ -248,14 +227,19 @@ def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.Monk
     legacy = make_repo("legacy")
     (legacy / "Cargo.toml").write_text('[package]\nname = "legacy"\nversion = "0.1.0"\n')
     (legacy / "rust-toolchain").write_text("nightly-2025-01-01\n")
-    assert init(legacy).returncode == 0
-    assert "fenixPkgs.latest" in (legacy / "flake.nix").read_text()
+    (www / "2025-01-01").mkdir()
+    (www / "2025-01-01" / "channel-rust-nightly.toml").write_text('date = "2025-01-01"\n')
+    assert init(legacy).returncode == 0  # that nightly, pinned: not today's
+    assert "/dist/2025-01-01/channel-rust-nightly.toml" in (legacy / "flake.nix").read_text()
 
     offline = make_repo("offline")
     (offline / "Cargo.toml").write_text('[package]\nname = "offline"\nversion = "0.1.0"\n')
     (offline / "rust-toolchain").write_text("1.80\n")
     proc = init(offline, "--offline")
     assert proc.returncode == 0 and "fake hash" in proc.stderr
+    # how to fill it in later: the command that fetches it (1.80: rustup's latest 1.80.x)
+    fill = "libnix update --data toolchain_sha256=$(nix-prefetch-url https://static.rust-lang.org/dist/"
+    assert fill + "channel-rust-1.80.toml)" in proc.stderr
     assert (
         'sha256 = "0000000000000000000000000000000000000000000000000000";'
         in (offline / "flake.nix").read_text()
@@ -355,6 +339,47 @@ def test_update_merges_a_new_template_with_the_users_edits(tmp_path: Path, make_
 
     # update refuses a dirty tree
     _one_line(libnix("update", str(repo), env=env), "uncommitted changes")
+
+
+def test_update_follows_rust_toolchain_toml(tmp_path: Path, make_repo, http_dir, monkeypatch) -> None:
+    """rust-toolchain.toml stays the source of truth: an edit after init reaches flake.nix on update."""
+    base, www = http_dir
+    (www / "channel-rust-1.87.0.toml").write_text('manifest-version = "2"\n')
+    tpl = _template_copy(tmp_path / "template")
+    env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"],
+           "LIBNIX_RUST_DIST": base}  # fmt: skip
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    toolchain = repo / "rust-toolchain.toml"
+    toolchain.write_text('[toolchain]\nchannel = "stable"\n')
+    assert libnix("init", str(repo), "--defaults", env=env).returncode == 0
+    assert "fenixPkgs.stable" in (repo / "flake.nix").read_text()
+    commit_all(repo, "init")
+
+    toolchain.write_text('[toolchain]\nchannel = "1.87.0"\ntargets = ["wasm32-unknown-unknown"]\n')
+    commit_all(repo, "pin rust")
+    proc = libnix("update", str(repo), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "answer toolchain_version = 1.87.0 (from rust-toolchain.toml)" in proc.stdout
+    flake = (repo / "flake.nix").read_text()
+    assert "/dist/channel-rust-1.87.0.toml" in flake and '"wasm32-unknown-unknown"' in flake
+    digest = hashlib.sha256(b'manifest-version = "2"\n').digest()
+    assert f'sha256 = "sha256-{base64.b64encode(digest).decode()}";' in flake
+    assert "toolchain_version: 1.87.0" in (repo / ".libnix-answers.yml").read_text()
+    commit_all(repo, "update")
+
+    # offline, a new pin gets the placeholder and the command that fills it in
+    toolchain.write_text('[toolchain]\nchannel = "1.88.0"\n')
+    commit_all(repo, "newer rust")
+    proc = libnix("update", str(repo), "--offline", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "nix-prefetch-url https://static.rust-lang.org/dist/channel-rust-1.88.0.toml" in proc.stderr
+    flake = (repo / "flake.nix").read_text()
+    assert (
+        "/dist/channel-rust-1.88.0.toml" in flake
+        and "0000000000000000000000000000000000000000000000000000" in flake
+    )
+    assert "wasm32" not in flake  # the targets left the file, so they left the flake
 
 
 def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> None:

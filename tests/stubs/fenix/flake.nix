@@ -1,5 +1,6 @@
-# A STAND-IN for fenix, which cannot be fetched on this machine: channels with withComponents, targets,
-# toolchainOf and combine, each yielding a real (never built) derivation that records what was asked.
+# A STAND-IN for fenix, which cannot be fetched on this machine: channels with withComponents,
+# rust-analyzer, targets, fromManifest and combine, each yielding a real (never built) derivation that
+# records what was asked. tests/test_flake_toolchains.py evaluates the same flakes with the real fenix.
 {
   inputs.nixpkgs.url = "path:../nixpkgs";
   outputs =
@@ -16,6 +17,7 @@
           channel = name: {
             withComponents = components: drv "rust-${name}-${builtins.concatStringsSep "-" components}";
             rust-std = drv "rust-std-${name}";
+            rust-analyzer = drv "rust-analyzer-${name}";
           };
           manifest = { channel, sha256 }:
             assert builtins.stringLength sha256 > 0;
@@ -26,6 +28,7 @@
           beta = channel "beta";
           latest = channel "nightly";
           toolchainOf = args: channel (manifest args);
+          fromManifest = m: channel "manifest-${m.date}";
           targets = builtins.listToAttrs (map (t: {
             name = t;
             value = {

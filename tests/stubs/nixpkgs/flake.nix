@@ -18,6 +18,7 @@
         stdenv.mkDerivation = attrs: drv system attrs.name;
         fetchurl = attrs: drv system "crate.tar.gz";
         nix-prefetch-git = drv system "nix-prefetch-git";
+        nixfmt = drv system "nixfmt";
         nixfmt-rfc-style = drv system "nixfmt";
         pkg-config = drv system "pkg-config";
         openssl = drv system "openssl";

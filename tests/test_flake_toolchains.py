@@ -1,0 +1,175 @@
+"""The flake `libnix init` writes, evaluated against the REAL fenix and the real nixpkgs lib (../shared/
+nix-eval, with its thin package set) with import-from-derivation disabled, for every kind of toolchain a
+project names: fenix's current stable/beta/nightly, a pinned release, a dated nightly, a
+rust-toolchain.toml with components and targets (one that fenix's current data no longer has), and a
+released workspace. `nix flake check --no-build` evaluates every output of every system; the dev shell
+of x86_64-linux and aarch64-darwin is looked at.
+
+Offline there is no rustup: channel manifests are fabricated by ../shared/nix-eval/mkmanifest.py
+(the real shape, current stable's URLs), served on 127.0.0.1 for `libnix init` to hash, and put in the
+store under the name `builtins.fetchurl` gives them, as if nix had fetched them itself."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared
+
+NO_IFD = ("--option", "allow-import-from-derivation", "false")
+FLAKES = ("--extra-experimental-features", "nix-command flakes")
+FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
+WASI = """
+[pkg."rust-std".target."wasm32-wasi"]
+available = true
+url = "https://static.rust-lang.org/dist/2024-05-02/rust-std-1.78.0-wasm32-wasi.tar.gz"
+hash = "0b4d7e4e1fd8a8d3f5bc9d8d7d4c2d6c3a1a4b0c7f6e5d4c3b2a190807060504"
+"""
+
+
+def manifest(shim: Path, www: Path, rel: str, version: str, date: str | None = None, extra: str = "") -> str:
+    """Fabricate the manifest rustup would serve at `rel`; its date as the dated channel's. Returns its
+    date."""
+    path = www / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    make = need_shared("nix-eval", "mkmanifest.py")
+    subprocess.run(["python3", str(make), str(shim / "fenix"), version, str(path)], check=True)
+    text = path.read_text()
+    if date is not None:
+        text = re.sub(r'^date = ".*"$', f'date = "{date}"', text, count=1, flags=re.M)
+    path.write_text(text + extra)
+    # what builtins.fetchurl of its URL stores (name: the URL's last part), so that nix needs no network
+    subprocess.run(["nix-store", "--add-fixed", "sha256", str(path)], check=True, capture_output=True,
+                   env=NIX_ENV)  # fmt: skip
+    return re.search(r'^date = "(.*)"$', text, re.M).group(1)  # type: ignore[union-attr]
+
+
+def flake(root: Path, shim: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    flags = subprocess.run(["bash", str(need_shared("nix-eval", "setup.sh")), str(shim)], check=True,
+                           capture_output=True, text=True).stdout.split()  # fmt: skip
+    return subprocess.run(["nix", *FLAKES, *args, *flags, "--no-write-lock-file", *NO_IFD],
+                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
+
+
+def shell_of(root: Path, shim: Path, system: str) -> dict[str, object]:
+    """What the dev shell holds: package names, and the parts the toolchain joins (names without hash)."""
+    apply = """d: {
+      drv = d.drvPath;
+      packages = map (p: p.name) d.nativeBuildInputs;
+      toolchain = map (p: builtins.substring 44 (-1) (builtins.unsafeDiscardStringContext p))
+        (builtins.head (builtins.filter (p: p.name == "rust-mixed") d.nativeBuildInputs)).paths;
+    }"""
+    proc = flake(root, shim, "eval", "--json", f"path:{root}#devShells.{system}.default", "--apply", apply)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def project(make_repo, http_dir, shim, cargo_libnix_release):
+    """A crate, `libnix init` run on it online against a local rustup mirror; returns a runner."""
+    base, www = http_dir
+
+    def run(files: dict[str, str], *data: str, workspace: bool = False) -> Path:
+        repo = make_repo()
+        if workspace:
+            members = '["crates/app", "crates/util"]'
+            (repo / "Cargo.toml").write_text(
+                f'[workspace]\nmembers = {members}\nresolver = "2"\n'
+                '\n[workspace.package]\nversion = "0.2.0"\n'
+            )
+            for name in ("app", "util"):
+                (repo / "crates" / name / "src").mkdir(parents=True)
+                (repo / "crates" / name / "Cargo.toml").write_text(
+                    f'[package]\nname = "{name}"\nversion.workspace = true\nedition = "2021"\n'
+                )
+                (repo / "crates" / name / "src" / "main.rs").write_text("fn main() {}\n")
+        else:
+            shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+        for rel, text in files.items():
+            (repo / rel).write_text(text)
+        args = [f"--data={k}={v}" for k, v in cargo_libnix_release.items()] + [f"--data={d}" for d in data]
+        proc = libnix("init", str(repo), "--defaults", *args, env={"LIBNIX_RUST_DIST": base})
+        assert proc.returncode == 0, proc.stderr
+        return repo
+
+    return run, www
+
+
+def check_everything(root: Path, shim: Path) -> None:
+    proc = flake(root, shim, "flake", "check", "--no-build", f"path:{root}")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "nixfmt-rfc-style is now the same" not in proc.stderr  # the formatter fits nixos-25.11
+
+
+def test_current_channels(project, shim) -> None:
+    run, _ = project
+    for channel in ("stable", "beta", "nightly"):
+        root = run({}, f"toolchain_channel={channel}")
+        check_everything(root, shim)
+        for system in ("x86_64-linux", "aarch64-darwin"):
+            shell = shell_of(root, shim, system)
+            # rust-analyzer: the toolchain's prebuilt component, not fenix's from-source build
+            assert any(p.startswith("rust-analyzer-preview-") for p in shell["packages"]), shell
+            assert not any("rust-analyzer-nightly" in p for p in shell["packages"])
+
+
+def test_pinned_release_and_dated_nightly(project, shim) -> None:
+    run, www = project
+    date = manifest(shim, www, "channel-rust-1.87.0.toml", "1.87.0")
+    pin = ("toolchain_channel=version", "toolchain_version=1.87.0", "targets=[wasm32-unknown-unknown]")
+    root = run({}, *pin)
+    text = (root / "flake.nix").read_text()
+    assert 'url = "https://static.rust-lang.org/dist/channel-rust-1.87.0.toml";' in text
+    assert "toolchainOf" not in text
+    check_everything(root, shim)
+    shell = shell_of(root, shim, "aarch64-darwin")
+    assert f"rust-analyzer-preview-{date}" in shell["packages"]
+    assert f"rust-std-{date}" in shell["toolchain"]  # the wasm32 standard library, from that manifest
+
+    dated = manifest(shim, www, "2024-05-01/channel-rust-nightly.toml", "1.80.0", date="2024-05-01")
+    root = run({"rust-toolchain": "nightly-2024-05-01\n"})
+    assert "/dist/2024-05-01/channel-rust-nightly.toml" in (root / "flake.nix").read_text()
+    check_everything(root, shim)
+    shell = shell_of(root, shim, "x86_64-linux")
+    assert f"rust-with-components-{dated}" in shell["toolchain"]  # that nightly, not today's
+    assert f"rust-analyzer-preview-{dated}" in shell["packages"]
+
+
+def test_rust_toolchain_toml_with_components_and_an_old_target(project, shim) -> None:
+    """1.78.0 with wasm32-wasi, which fenix's current data no longer knows: the manifest does."""
+    run, www = project
+    date = manifest(shim, www, "channel-rust-1.78.0.toml", "1.78.0", extra=WASI)
+    toml = (
+        '[toolchain]\nchannel = "1.78.0"\ncomponents = ["rustfmt", "llvm-tools", "rust-analyzer"]\n'
+        'targets = ["wasm32-wasi", "x86_64-unknown-linux-musl"]\n'
+    )
+    root = run({"rust-toolchain.toml": toml})
+    check_everything(root, shim)
+    for system in ("x86_64-linux", "aarch64-darwin"):
+        shell = shell_of(root, shim, system)
+        assert shell["toolchain"].count(f"rust-std-{date}") == 2
+        # rust-analyzer is one of the toolchain's components here: not added a second time
+        assert not any(p.startswith("rust-analyzer") for p in shell["packages"])
+
+
+def test_released_workspace(project, shim, tmp_path: Path) -> None:
+    run, _ = project
+    root = run({}, "toolchain_channel=stable", workspace=True)
+    git(root, "remote", "add", "origin", "https://github.com/acme/tool.git")
+    commit_all(root)
+    git(root, "tag", "v0.2.0")
+    tarball = forge_tarball(root, "v0.2.0", tmp_path / "tool.tar.gz", prefix="tool-v0.2.0/")
+    url = f"file://{tarball}"
+    proc = libnix("release", "-C", str(root), "--tag", "v0.2.0", "--url", url, "--cargo", FAKE)
+    assert proc.returncode == 0, proc.stderr
+    check_everything(root, shim)
+    out = flake(root, shim, "eval", "--json", f"path:{root}#packages.aarch64-darwin",
+                "--apply", "p: builtins.mapAttrs (n: d: d.drvPath) p")  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    packages = json.loads(out.stdout)
+    assert {"cargo-libnix", "default"} < set(packages)
+    assert any(n.startswith("app-0_2_0-bin-") for n in packages)
