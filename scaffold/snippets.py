@@ -16,14 +16,15 @@ def attr(name: str) -> str:
 
 
 def render(r: ReleaseResult) -> dict[str, str]:
-    url = r.asset_url or f"https://example.invalid/{r.asset.name}  # where you upload the asset"
+    url = r.asset_url or f"https://example.invalid/{r.asset.name}"
+    note = "" if r.asset_url else "  # where you upload the asset"
     sha = r.asset_sha256
     assert sha is not None
     pick = attr(r.attributes[0]) if r.attributes else "default"
     input_name = re.sub(r"[^A-Za-z0-9_-]", "-", r.name) + "-buildsystem"
     plain = f"""let
   buildsystem = builtins.fetchTarball {{
-    url = "{url}";
+    url = "{url}";{note}
     sha256 = "{sha.prefixed}";
   }};
 in
@@ -31,7 +32,8 @@ in
 """
     flake = f"""{{
   inputs.{input_name} = {{
-    url = "{url}";
+    type = "tarball";
+    url = "{url}";{note}
     narHash = "{sha.sri}";
     flake = false;
   }};

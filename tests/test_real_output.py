@@ -167,6 +167,46 @@ def test_nix_instantiates_every_crate_without_ifd(cargo_repo, shim, tmp_path: Pa
     assert proc.returncode != 0 and "allow-import-from-derivation" in proc.stderr
 
 
+def test_consumer_snippets_evaluate_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
+    """The snippets of the release notes, as a consumer pastes them, with the asset at a file:// URL.
+    The export's caller imports nixpkgs from the network: the asset here is the export with only that
+    import swapped for the shim (offline_copy), repacked, and the snippets point at it and its hash."""
+    store(cargo_repo["tarball"])
+    offline = offline_copy(cargo_repo["export"], shim, tmp_path / "pack" / "libnix-0.88.0+v0.88.0").parent
+    asset = tmp_path / "libnix-0.88.0+v0.88.0.tar.gz"
+    subprocess.run(["tar", "czf", str(asset), "-C", str(offline.parent), offline.name], check=True)
+    nix32 = _unpacked_hash(asset)
+    to_sri = ["nix", "--extra-experimental-features", "nix-command", "hash", "to-sri", "--type", "sha256"]
+    sri = subprocess.run([*to_sri, nix32], capture_output=True, text=True, check=True).stdout.strip()
+    md = (cargo_repo["repo"] / "libnix-0.88.0+v0.88.0.snippets.md").read_text()
+    plain, flake = re.findall(r"```nix\n(.*?)```", md, re.S)
+    url = "https://github.com/nixcloud/cargo/releases/download/v0.88.0/libnix-0.88.0%2Bv0.88.0.tar.bz2"
+    assert plain.count(f'url = "{url}";') == flake.count(f'url = "{url}";') == 1  # the forge's asset URL
+    plain = re.sub(r'sha256 = "[^"]+"', f'sha256 = "sha256:{nix32}"', plain.replace(url, f"file://{asset}"))
+    out = nix_eval(f"({plain}).drvPath")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout).endswith("-cargo-0_88_0-bin-b4cc6eeacb818d24.drv")
+
+    consumer = tmp_path / "consumer"
+    consumer.mkdir()
+    flake = re.sub(r'narHash = "[^"]+"', f'narHash = "{sri}"', flake.replace(url, f"file://{asset}"))
+    (consumer / "flake.nix").write_text(flake)
+    # --impure only for the shim's absolute path (a real caller fetches nixpkgs with a hash, pure)
+    proc = subprocess.run(
+        ["nix", "--extra-experimental-features", "nix-command flakes", "eval", "--raw", *NO_IFD, "--impure",
+         "--no-write-lock-file", f"path:{consumer}#packages.x86_64-linux.default.drvPath"],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith("-cargo-0_88_0-bin-b4cc6eeacb818d24.drv")
+
+
+def _unpacked_hash(tarball: Path) -> str:
+    proc = subprocess.run(["nix-prefetch-url", "--unpack", f"file://{tarball}"], capture_output=True,
+                          text=True, env=NIX_ENV, check=True)  # fmt: skip
+    return proc.stdout.strip()
+
+
 def test_the_generated_flake_builds_the_crates_of_the_full_fixture(cargo_repo, shim) -> None:
     """`libnix init`'s flake reads libnix.json: its packages are the export's root crates."""
     repo = cargo_repo["repo"]
