@@ -88,24 +88,45 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     cmd = ["git", "-C", ref.repo, *_NEUTRAL, "archive", "--format=tar", ref.name]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
     assert proc.stdout is not None and proc.stderr is not None
-    ok = False
     try:
         yield proc.stdout
-        ok = True
-    finally:
-        if not ok:
-            proc.kill()
-        else:
-            # the reader stops at the end-of-archive blocks; git may still write its padding, and a
-            # closed pipe would kill it with SIGPIPE: read to the end
-            while proc.stdout.read(1 << 16):
-                pass
-        proc.stdout.close()
-        err = proc.stderr.read().decode("utf-8", "replace").strip()
-        proc.stderr.close()
+    except Exception:
+        # a stream that ended early is git's failure (a missing object...): say git's own words
+        failure = _finished_with_error(proc)
+        if failure is not None:
+            raise ExternalError(f"git archive {ref.label} failed: {failure}") from None
+        raise
+    except BaseException:
+        proc.kill()
+        raise
+    else:
+        # the reader stops at the end-of-archive blocks; git may still write its padding, and a
+        # closed pipe would kill it with SIGPIPE: read to the end
+        while proc.stdout.read(1 << 16):
+            pass
         code = proc.wait()
-        if ok and code != 0:
+        if code != 0:
+            err = proc.stderr.read().decode("utf-8", "replace").strip()
             raise ExternalError(f"git archive {ref.label} failed: {err.splitlines()[-1] if err else code}")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def _finished_with_error(proc: subprocess.Popen[bytes]) -> str | None:
+    """git's last error line if it exited with a failure (waiting briefly for a git whose output ended)."""
+    try:
+        code = proc.wait(timeout=2)
+    except subprocess.TimeoutExpired:
+        return None
+    if code == 0:
+        return None
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode("utf-8", "replace").strip()
+    return err.splitlines()[-1] if err else f"exit {code}"
 
 
 def remote_url(repo: str, name: str = "origin") -> str | None:

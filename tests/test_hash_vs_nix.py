@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+import subprocess
 import tarfile
 import zipfile
 from collections.abc import Callable
@@ -325,3 +326,46 @@ def test_url_download_matches(tmp_path: Path, http_dir, make_repo, nix) -> None:
     doc = json.loads(proc.stdout)
     assert doc["nix32"] == nix.prefetch_unpack(www / "v1.0+build.tar.gz")
     assert doc["kind"] == "url" and doc["files"] == 8
+
+
+def test_repeated_hash_never_fails_on_gits_trailing_padding(make_repo, tmp_path: Path, nix) -> None:
+    """Issue 11's random `git archive … failed: -13`. git ends a tar with zero records and, when its
+    10 KiB block had room for only one, writes a second block of zeros; a reader that stopped at the
+    first zero record and closed the pipe killed git with SIGPIPE whenever that second write came
+    later. This tree puts the end exactly there (1 KiB pax header + 512 header + 8 KiB = 9.5 KiB), and is
+    hashed many times, as is a larger tree shaped like a real project."""
+    edge = make_repo("edge")
+    _write(edge / "f.rs", random.Random(1).randbytes(8192))
+    commit_all(edge)
+    git(edge, "tag", "v1")
+    archive = subprocess.run(["git", "-C", str(edge), "archive", "--format=tar", "v1"], capture_output=True)
+    assert len(archive.stdout) == 20480 and archive.stdout[9728:] == bytes(20480 - 9728)  # two blocks
+    expected = nix.prefetch_unpack(forge_tarball(edge, "v1", tmp_path / "edge.tar.gz"))
+    for _ in range(150):
+        assert compute(HashOptions(tag="v1", repo=str(edge))).sha256.nix32 == expected
+
+    repo = make_repo("large")
+    rng = random.Random(11)
+    for i in range(1500):
+        size = rng.choice((0, 7, 100, 511, 512, 513, 4096, 10_000, 65_536))
+        _write(
+            repo / f"crates/c{i % 30}/src/m{i // 30}/f{i}.rs", rng.randbytes(size), rng.choice((0o644, 0o755))
+        )
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    expected = nix.prefetch_unpack(forge_tarball(repo, "v1", tmp_path / "v1.tar.gz"))
+    for _ in range(10):
+        assert compute(HashOptions(tag="v1", repo=str(repo))).sha256.nix32 == expected
+
+
+def test_a_missing_git_object_is_reported_in_gits_words(make_repo) -> None:
+    repo = make_repo()
+    _write(repo / "a.txt", "a\n")
+    _write(repo / "b.txt", "lost\n")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    blob = git(repo, "rev-parse", "HEAD:b.txt")
+    (repo / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    proc = libnix("hash", "--tag", "v1", "-C", str(repo))
+    assert proc.returncode == 3 and proc.stderr.count("\n") == 1
+    assert f"git archive v1 failed: error: cannot read '{blob}'" in proc.stderr
