@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--template", metavar="SRC", help="update from this template source")
     u.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) to update to")
     u.add_argument("--offline", action="store_true", help="do not fetch a Rust version's manifest hash")
+    u.add_argument("--defaults", action="store_true", help="accepted as init takes it: update never asks")
     u.set_defaults(func=_cmd_update)
     return parser
 

@@ -221,7 +221,8 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
     else:
-        src, ref = template.versioned_source()
+        cache, ref = template.versioned_source()
+        src = template.portable(Path(cache))  # the answers file is committed: no machine's home in it
     with tempfile.TemporaryDirectory(prefix="libnix-init-") as tmp:
         rendered = Path(tmp) / "out"
         _render(src, ref, rendered, data, defaults, ask=not opts.defaults)
@@ -373,10 +374,20 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     else:
         src, ref = template.versioned_source()
         recorded = str(answers.get("_src_path", ""))
-        if recorded and Path(recorded).resolve() != Path(src).resolve() and opts.vcs_ref is None:
+        where = Path(recorded).expanduser()
+        if template.is_cache(recorded) and where.resolve() != Path(src).resolve():
+            # made with libnix's template, elsewhere (another cache location, another machine): copier
+            # reads the old version from the recorded place, so the installed template goes there too
+            src, ref = template.versioned_source(repo=where)
+        elif recorded and where.resolve() != Path(src).resolve() and opts.vcs_ref is None:
+            if "://" not in recorded and ":" not in recorded.split("/")[0] and not where.is_dir():
+                raise UserError(
+                    f"the template recorded in {template.ANSWERS} ({recorded}) is not on this machine: "
+                    "update from a libnix checkout with --template PATH [--vcs-ref REF]"
+                )
             src = recorded  # a project made from a libnix checkout stays with it
             ref = None
-        if not template.has_version(src, result.from_version):
+        if not template.has_version(str(Path(src).expanduser()), result.from_version):
             raise UserError(
                 f"the template version {result.from_version} that made this project is not in {src}: "
                 "update from a libnix checkout with --template PATH [--vcs-ref REF]"
@@ -390,7 +401,7 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
             vcs_ref=ref, quiet=True,
             skip_answered=True,
         )  # fmt: skip
-    except copier.errors.CopierError as exc:
+    except (copier.errors.CopierError, ValueError) as exc:
         raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
     status = (
         gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()

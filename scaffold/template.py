@@ -82,11 +82,26 @@ def _git(repo: Path, *args: str) -> str:
     return gitrepo.git(str(repo), *_IDENTITY, *args).stdout.decode().strip()
 
 
-def versioned_source(root: Path | None = None) -> tuple[str, str]:
+def portable(path: Path) -> str:
+    """The cache as the answers file records it: `~/…` under the home directory, so that the committed
+    answers mean the same on every machine (copier expands `~` in a local template path)."""
+    home = Path(os.path.expanduser("~"))
+    try:
+        return "~/" + path.resolve().relative_to(home.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def is_cache(recorded: str) -> bool:
+    """A recorded template source that is a libnix cache (this machine's or another's)."""
+    return recorded.rstrip("/").endswith("libnix/template")
+
+
+def versioned_source(root: Path | None = None, repo: Path | None = None) -> tuple[str, str]:
     """(template repository, tag) for the installed template, committing it to the cache if new."""
     root = root or template_root()
     tag = content_tag(root)
-    repo = cache_dir()
+    repo = repo or cache_dir()
     if not (repo / ".git").is_dir():
         repo.mkdir(parents=True, exist_ok=True)
         _git(repo, "init", "-q", "-b", "main")

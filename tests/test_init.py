@@ -382,6 +382,33 @@ def test_update_follows_rust_toolchain_toml(tmp_path: Path, make_repo, http_dir,
     assert "wasm32" not in flake  # the targets left the file, so they left the flake
 
 
+def test_update_on_another_machine(tmp_path: Path, make_repo, monkeypatch) -> None:
+    """The answers file is committed: a second maintainer (another HOME, an empty cache) updates cleanly."""
+    monkeypatch.delenv("LIBNIX_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    first, second = tmp_path / "alice", tmp_path / "bob"
+    first.mkdir()
+    second.mkdir()
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    assert libnix("init", str(repo), "--defaults", env={"HOME": str(first)}).returncode == 0
+    answers = (repo / ".libnix-answers.yml").read_text()
+    assert "_src_path: ~/.cache/libnix/template" in answers and str(first) not in answers
+    commit_all(repo, "init")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(repo), str(clone))
+    proc = libnix("update", str(clone), "--defaults", env={"HOME": str(second)})
+    assert proc.returncode == 0, proc.stderr
+    assert "already up to date" in proc.stdout
+    assert (clone / ".libnix-answers.yml").read_text() == answers
+
+    # a template recorded as a path of another machine: a one-line error, not a traceback
+    (clone / ".libnix-answers.yml").write_text(answers.replace("~/.cache/libnix/template", "/nowhere/tpl"))
+    commit_all(clone, "moved")
+    proc = libnix("update", str(clone), env={"HOME": str(second)})
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "--template PATH" in proc.stderr
+
+
 def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> None:
     tpl = _template_copy(tmp_path / "libnix-checkout")
     git(tpl, "init", "-q", "-b", "main")
