@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cargo, gitrepo, template
+from . import cargo, gitrepo, template, workflows
 from .errors import ExternalError, UserError
 from .forge import detect
 from .fsutil import atomic_write
@@ -102,6 +102,12 @@ def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any
             pass  # an unknown host: the flake needs no forge, the release can be told later
     # no remote yet: most such projects end up on GitHub, where the workflows run
     facts["ci"] = facts.get("forge", "none") in ("github", "none")
+    branch, patterns = workflows.default_branch(root), workflows.tag_patterns(root)
+    if branch:
+        facts["default_branch"] = branch
+    if patterns:
+        facts["tag_patterns"] = patterns
+    facts["release_workflow"] = workflows.own_release_workflow(root) is None
     return facts
 
 
@@ -151,6 +157,13 @@ def offline_hint(version: str) -> str:
         "first evaluation fails and prints the right one); fill it in when online with "
         f"`libnix update --data toolchain_sha256=$(nix-prefetch-url {url})`"
     )
+
+
+def _answer(rendered: Path, key: str) -> str:
+    import yaml
+
+    answers = yaml.safe_load((rendered / template.ANSWERS).read_text()) or {}
+    return str(answers.get(key, ""))
 
 
 def _is_empty(root: Path) -> bool:
@@ -239,14 +252,26 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             else:
                 result.written.append(rel)
         if result.conflicts:
-            first = result.conflicts[0]
-            if first == "flake.nix":
+            if result.conflicts == ["flake.nix"]:
                 raise UserError(
-                    f"{root / first} exists and was not written by libnix: move it aside "
+                    f"{root / 'flake.nix'} exists and was not written by libnix: move it aside "
                     "(mv flake.nix flake.nix.orig) and run libnix init again, or pass --force to replace it"
                 )
             raise UserError(
-                f"{root / first} exists and differs from the template: pass --force to replace it"
+                f"these files exist and differ from the template: {', '.join(result.conflicts)} "
+                "(pass --force to replace them)"
+            )
+        own = workflows.own_release_workflow(root) if root.exists() else None
+        if (
+            own
+            and any(f.endswith("workflows/libnix-ci.yml") for f in files)
+            and not any(f.endswith("workflows/libnix-release.yml") for f in files)
+        ):
+            action = _answer(rendered, "libnix_action")
+            result.warnings.append(
+                f"{own} releases on tags: libnix adds no release workflow beside it. To attach the pinned "
+                f"build system to your releases, add to its job: `- uses: {action}` "
+                'with `publish: "true"` (after actions/checkout with fetch-depth: 0)'
             )
         if new_crate:
             result.created_crate = ["Cargo.toml", "src/main.rs"]

@@ -89,8 +89,8 @@ def test_empty_directory_becomes_a_flake_project(tmp_path: Path, nix, cargo_libn
     proc = init(root, release=cargo_libnix_release)
     assert proc.returncode == 0, proc.stderr
     expected = ["Cargo.toml", "src/main.rs", "flake.nix", "Cargo.dependencies.nix", ".gitignore",
-                ".libnix-answers.yml", ".github/workflows/ci.yml",
-                ".github/workflows/release.yml"]  # fmt: skip
+                ".libnix-answers.yml", ".github/workflows/libnix-ci.yml",
+                ".github/workflows/libnix-release.yml"]  # fmt: skip
     for rel in expected:
         assert (root / rel).is_file(), rel
     assert 'name = "my-tool"' in (root / "Cargo.toml").read_text()
@@ -163,12 +163,59 @@ def test_existing_binary_crate_and_remotes(make_repo, nix, remote, forge, owner,
     assert "- tool-cli" in answers
     if owner:
         assert f"repo_owner: {owner}" in answers
-    assert (repo / ".github" / "workflows" / "ci.yml").exists() == ci
+    assert (repo / ".github" / "workflows" / "libnix-ci.yml").exists() == ci
     assert ((repo / "src" / "main.rs").read_bytes(), (repo / "Cargo.toml").read_bytes()) == before
     gitignore = (repo / ".gitignore").read_text().splitlines()
     assert gitignore[:2] == ["/secrets", "target"] and "result" in gitignore and "result-*" in gitignore
     assert gitignore.count("/target") == 0  # `target` already covers it
     assert_generated_files_are_valid(repo, nix)
+
+
+def test_the_projects_own_workflows_branch_and_tags(make_repo, nix) -> None:
+    """A project with CI and a release pipeline of its own (both spellings), `master` as origin's
+    default branch and tags without `v`: init succeeds with --defaults and touches none of its files."""
+    repo = make_repo("tool")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    workflows = repo / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    job = "jobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo mine\n"
+    (workflows / "ci.yml").write_text(f"name: CI\non: [push]\n{job}")
+    (workflows / "ci.yaml").write_text(f"name: Lint\non: pull_request\n{job}")
+    (workflows / "release.yaml").write_text(f"name: Release\non:\n  push:\n    tags: ['*']\n{job}")
+    git(repo, "checkout", "-q", "-b", "master")
+    commit_all(repo, "mine")
+    for tag in ("1.0.0", "1.1.0", "1.2.0"):
+        git(repo, "tag", tag)
+    git(repo, "remote", "add", "origin", "https://github.com/acme/tool.git")
+    git(repo, "update-ref", "refs/remotes/origin/master", "HEAD")
+    git(repo, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/master")
+    git(repo, "checkout", "-q", "-b", "feature")  # not the branch CI should run on
+    before = {p: p.read_bytes() for p in workflows.iterdir()}
+    proc = init(repo)
+    assert proc.returncode == 0, proc.stderr
+    assert {p: p.read_bytes() for p in workflows.iterdir() if p in before} == before
+    assert sorted(p.name for p in workflows.iterdir()) == [
+        "ci.yaml",
+        "ci.yml",
+        "libnix-ci.yml",
+        "release.yaml",
+    ]
+    assert "branches: [master]" in (workflows / "libnix-ci.yml").read_text()
+    # its release pipeline stays the only one; the note says how to publish the build system from it
+    assert ".github/workflows/release.yaml releases on tags" in proc.stderr and "publish" in proc.stderr
+    assert_generated_files_are_valid(repo, nix)
+
+    other = make_repo("other")
+    shutil.copytree(REPO / "examples" / "hello", other, dirs_exist_ok=True)
+    git(other, "checkout", "-q", "-b", "trunk")
+    commit_all(other)
+    for tag in ("2026-08-17", "2026-09-01", "v0.1.0"):
+        git(other, "tag", tag)
+    assert init(other).returncode == 0
+    release = (other / ".github" / "workflows" / "libnix-release.yml").read_text()
+    assert '- "[0-9]*"' in release and '- "v*"' in release
+    assert "branches: [trunk]" in (other / ".github" / "workflows" / "libnix-ci.yml").read_text()
+    assert_generated_files_are_valid(other, nix)
 
 
 def test_library_crate_and_workspace_with_globs(make_repo, nix) -> None:
