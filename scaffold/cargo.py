@@ -18,11 +18,15 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise UserError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
+    return parse_toml(text, str(path))
+
+
+def parse_toml(text: str, where: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib says "... (at line 3, column 7)": keep that, it is what the user needs
-        raise UserError(f"{path}: malformed TOML: {exc}") from None
+        raise UserError(f"{where}: malformed TOML: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,11 @@ def read_project(root: Path) -> Project:
     manifest = root / "Cargo.toml"
     if not manifest.is_file():
         raise UserError(f"no Cargo.toml in {root}: libnix works on a Rust crate or workspace")
-    doc = read_toml(manifest)
+    return project_from(root, read_toml(manifest))
+
+
+def project_from(root: Path, doc: dict[str, Any]) -> Project:
+    """The project a root Cargo.toml describes (members and binaries looked up under root)."""
     package = doc.get("package") or {}
     workspace = doc.get("workspace") or {}
     version = package.get("version")
@@ -102,6 +110,12 @@ def parse_channel(channel: str, where: str) -> tuple[str, str]:
     raise UserError(
         f"{where}: unknown toolchain channel {channel!r} (stable, beta, nightly, 1.x.y or CHANNEL-YYYY-MM-DD)"
     )
+
+
+def version_from_tag(tag: str) -> str:
+    """The version a release tag names: v1.2.3 and cargo-1.2.3 name 1.2.3, 2026-08-17 itself."""
+    m = re.match(r"^(?:.*/|[A-Za-z][\w.]*?[-_])?v?(\d[\w.+-]*)$", tag)
+    return m.group(1) if m else tag
 
 
 def manifest_url(version: str, dist: str = RUST_DIST) -> str:

@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--from", dest="from_dir", metavar="DIR", help="an already generated build system")
     r.add_argument("--cargo", metavar="PATH", help="cargo (libnix) (default: $LIBNIX_CARGO, then cargo)")
     r.add_argument("--out-dir", metavar="DIR", help="the export directory (default: ./libnix-VERSION+T)")
+    r.add_argument(
+        "--version", dest="release_version", metavar="V",
+        help="the version in the export's name (default: the tag's Cargo.toml, else the tag: v1.2 -> 1.2)",
+    )  # fmt: skip
     r.add_argument("--no-worktree", action="store_true", help="export from the working tree (clean, at T)")
     r.add_argument("--force", action="store_true", help="replace existing outputs")
     r.add_argument("--dry-run", action="store_true", help="resolve and hash, then say what would be written")
@@ -161,6 +165,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         verify_remote=args.verify_remote,
         keep_ifd=args.keep_ifd,
+        version=args.release_version,
         no_worktree=args.no_worktree,
         push=args.push,
         publish=args.publish,

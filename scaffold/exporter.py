@@ -26,6 +26,21 @@ def find_cargo(explicit: str | None) -> str:
     return found
 
 
+# what cargo without the nix backend says (rustup's, Debian's): `error: unexpected argument
+# 'write-nix-buildsystem' found`, then usage and "For more information, try '--help'."
+_NOT_LIBNIX = "unexpected argument 'write-nix-buildsystem'"
+
+
+def not_cargo_libnix(cargo: str) -> str:
+    real = os.path.realpath(cargo)
+    which = " (rustup's cargo)" if os.path.basename(real).startswith("rustup") else ""
+    return (
+        f"{cargo} is not cargo (libnix){which}: it has no write-nix-buildsystem. Run inside `nix develop` "
+        "(the dev shell from `libnix init` puts cargo (libnix) first on PATH), pass --cargo PATH, set "
+        "LIBNIX_CARGO, or give a generated build system with --from DIR"
+    )
+
+
 def write_buildsystem(
     cargo: str, project: Path, out_dir: Path, on_line: Callable[[str], None] | None
 ) -> None:
@@ -54,10 +69,9 @@ def write_buildsystem(
         proc.wait()
         raise
     if code != 0:
+        if any(_NOT_LIBNIX in line or "no such command" in line for line in tail):
+            raise UserError(not_cargo_libnix(cargo))
         last = next((ln for ln in reversed(tail) if ln.strip()), "")
-        hint = ""
-        if "no such command" in last or "no such subcommand" in last:
-            hint = " (this cargo is not cargo (libnix): use the dev shell's, or --cargo PATH)"
-        raise ExternalError(f"cargo (libnix) write-nix-buildsystem failed (exit {code}): {last}{hint}")
+        raise ExternalError(f"cargo (libnix) write-nix-buildsystem failed (exit {code}): {last}")
     if not out_dir.exists() or not any(out_dir.iterdir()):
         raise ExternalError(f"cargo (libnix) exited 0 but wrote nothing to {out_dir}")

@@ -83,7 +83,7 @@ def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any
     if project is not None:
         facts.update(
             project_name=project.name,
-            version=project.version or "0.1.0",
+            version=project.version or "",
             edition=project.edition,
             rust_version=project.rust_version,
             binaries=project.binaries,

@@ -48,6 +48,7 @@ class ReleaseOptions:
     push: bool = False
     publish: bool = False
     keep_ifd: bool = False  # leave cargo (libnix)'s eval-time reads of build-script output as they are
+    version: str | None = None  # default: the tag's Cargo.toml, else the tag (v1.2.3 -> 1.2.3)
 
 
 @dataclass
@@ -120,6 +121,23 @@ def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge
         raise
 
 
+def _project_at(repo: str, opts: ReleaseOptions) -> cargo.Project:
+    """Cargo.toml as the tag has it: the checkout may be a branch whose version moved on."""
+    if gitrepo.tag_exists(repo, opts.tag):
+        rev, where = f"refs/tags/{opts.tag}", opts.tag
+    elif opts.create_tag:
+        rev, where = "HEAD", "HEAD"
+    else:
+        raise UserError(
+            f"no tag {opts.tag!r} in {repo} (git tag --list shows the tags; --create-tag makes it)"
+        )
+    shown = gitrepo.git(repo, "show", f"{rev}:Cargo.toml", check=False)
+    if shown.returncode != 0:
+        raise UserError(f"no Cargo.toml in {where}: libnix works on a Rust crate or workspace")
+    text = shown.stdout.decode("utf-8", "replace")
+    return cargo.project_from(Path(repo), cargo.parse_toml(text, f"{where}:Cargo.toml"))
+
+
 def _outputs(repo: str, opts: ReleaseOptions, version: str) -> tuple[Path, Path, Path, Path]:
     name = f"libnix-{version}+{opts.tag}".replace("/", "-")
     export = Path(opts.out_dir).resolve() if opts.out_dir else Path(repo) / name
@@ -145,12 +163,11 @@ def _in_repo_dir(opts: ReleaseOptions) -> ReleaseOptions:
 def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | None = None) -> ReleaseResult:
     opts = _in_repo_dir(opts)
     repo = gitrepo.toplevel(opts.repo)
-    project = cargo.read_project(Path(repo))
-    if not project.version:
-        raise UserError(f"no version in {repo}/Cargo.toml ([package] or [workspace.package] version)")
+    project = _project_at(repo, opts)
+    version = opts.version or project.version or cargo.version_from_tag(opts.tag)
     forge = _forge_for(repo, opts, project)
     url = opts.url or (forge.tarball_url(opts.tag) if forge else "")
-    outputs = _outputs(repo, opts, project.version)
+    outputs = _outputs(repo, opts, version)
     export, asset = outputs[0], outputs[1]
     if opts.publish:
         if forge is None:
@@ -205,7 +222,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             tag=opts.tag,
             commit=ref.commit,
             name=project.name,
-            version=project.version,
+            version=version,
             url=url,
             sha256=sha,
             export_dir=export,

@@ -384,11 +384,69 @@ def test_bad_input(make_repo, tmp_path: Path, forge_copy) -> None:
     commit_all(norust)
     git(norust, "tag", "v1")
     _one_line(release(norust, "--tag", "v1", "--url", url), 1, "no Cargo.toml")
-    nover = make_repo("nover")
-    (nover / "Cargo.toml").write_text('[package]\nname = "x"\n')
-    commit_all(nover)
-    git(nover, "tag", "v1")
-    _one_line(release(nover, "--tag", "v1", "--url", url), 1, "no version")
+
+
+def test_rustups_cargo_on_path(make_repo, forge_copy, tmp_path: Path, monkeypatch) -> None:
+    """The usual setup: rustup's cargo first on PATH. The real one where this machine has it, else a
+    stand-in saying what it says (rustup's cargo 1.95: `error: unexpected argument
+    'write-nix-buildsystem' found`, usage, "For more information, try '--help'.")."""
+    repo = crate_repo(make_repo)
+    monkeypatch.delenv("LIBNIX_CARGO", raising=False)
+    real = shutil.which("cargo")
+    if real and os.path.basename(os.path.realpath(real)).startswith("rustup"):
+        bin_dir = os.path.dirname(real)
+    else:
+        stand_in = tmp_path / "bin" / "cargo"
+        stand_in.parent.mkdir()
+        stand_in.write_text(
+            "#!/bin/sh\necho \"error: unexpected argument 'write-nix-buildsystem' found\" >&2\n"
+            "echo >&2\necho 'Usage: cargo build [OPTIONS]' >&2\necho >&2\n"
+            "echo \"For more information, try '--help'.\" >&2\nexit 1\n"
+        )
+        stand_in.chmod(0o755)
+        bin_dir = str(stand_in.parent)
+    env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", forge_copy(repo), env=env)
+    _one_line(proc, 1, "is not cargo (libnix)")
+    assert "nix develop" in proc.stderr and "--cargo PATH" in proc.stderr and "LIBNIX_CARGO" in proc.stderr
+    assert not (repo / "libnix-0.1.0+v0.1.0").exists()
+
+
+def test_the_version_is_the_tags(make_repo, forge_copy) -> None:
+    """Read from the tag's Cargo.toml, not the checkout's; a virtual workspace without one (as
+    rust-analyzer) takes the tag's; --version says otherwise."""
+    ws = make_repo("ws")
+    (ws / "Cargo.toml").write_text('[workspace]\nmembers = ["crates/app"]\nresolver = "2"\n')
+    (ws / "crates" / "app" / "src").mkdir(parents=True)
+    (ws / "crates" / "app" / "Cargo.toml").write_text('[package]\nname = "app"\nversion = "0.0.0"\n')
+    (ws / "crates" / "app" / "src" / "main.rs").write_text("fn main() {}\n")
+    commit_all(ws)
+    git(ws, "tag", "2026-08-17")
+    url = forge_copy(ws, "2026-08-17")
+    proc = release(ws, "--tag", "2026-08-17", "--url", url, "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["version"] == "2026-08-17"
+    proc = release(ws, "--tag", "2026-08-17", "--url", url, "--dry-run", "--json", "--version", "0.9")
+    assert json.loads(proc.stdout)["version"] == "0.9"
+
+    repo = crate_repo(make_repo)  # v0.1.0 at version 0.1.0; the branch has moved on to 0.2.0 since
+    cargo_toml = repo / "Cargo.toml"
+    cargo_toml.write_text(cargo_toml.read_text().replace('version = "0.1.0"', 'version = "0.2.0"'))
+    commit_all(repo, "0.2.0")
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo))
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "libnix-0.1.0+v0.1.0").is_dir() and not (repo / "libnix-0.2.0+v0.1.0").exists()
+
+
+@pytest.mark.parametrize(
+    ("tag", "version"),
+    [("v1.2.3", "1.2.3"), ("1.2.3", "1.2.3"), ("2026-08-17", "2026-08-17"), ("cargo-0.88.0", "0.88.0"),
+     ("release/v2.0.0-rc.1", "2.0.0-rc.1"), ("nightly", "nightly")],
+)  # fmt: skip
+def test_version_from_tag(tag: str, version: str) -> None:
+    from scaffold.cargo import version_from_tag
+
+    assert version_from_tag(tag) == version
 
 
 def test_check(make_repo, forge_copy, tmp_path: Path) -> None:
