@@ -314,10 +314,21 @@ def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name
         raise
 
 
+# a path each line ignores: git itself says whether the project's ignore rules cover it already
+_PROBES = {"result": "result", "result-*": "result-1", "/target": "target/"}
+
+
 def _missing_ignores(root: Path) -> list[str]:
+    """The lines whose paths the project does not ignore yet (`target/`, `result*`, `**/target` count)."""
     path = root / ".gitignore"
     present = set(path.read_text().splitlines()) if path.exists() else set()
-    return [line for line in GITIGNORE_LINES if line not in present and line.lstrip("/") not in present]
+    missing = [line for line in GITIGNORE_LINES if line not in present and line.lstrip("/") not in present]
+    if not missing or not (root / ".git").exists():
+        return missing
+    probes = [_PROBES[line] for line in missing]
+    proc = gitrepo.git(str(root), "check-ignore", "--no-index", *probes, check=False)
+    ignored = set(proc.stdout.decode().splitlines())
+    return [line for line in missing if _PROBES[line] not in ignored]
 
 
 def _merge_gitignore(root: Path) -> None:

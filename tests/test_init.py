@@ -171,6 +171,15 @@ def test_existing_binary_crate_and_remotes(make_repo, nix, remote, forge, owner,
     assert_generated_files_are_valid(repo, nix)
 
 
+def test_equivalent_ignore_patterns_count_as_present(make_repo) -> None:
+    """git itself says what the project ignores already: `target/` covers /target, `result*` both."""
+    equivalent = make_repo("equivalent")
+    (equivalent / "Cargo.toml").write_text('[package]\nname = "eq"\nversion = "0.1.0"\n')
+    (equivalent / ".gitignore").write_text("target/\nresult*\n")
+    assert init(equivalent).returncode == 0
+    assert (equivalent / ".gitignore").read_text() == "target/\nresult*\n"
+
+
 def test_the_projects_own_workflows_branch_and_tags(make_repo, nix) -> None:
     """A project with CI and a release pipeline of its own (both spellings), `master` as origin's
     default branch and tags without `v`: init succeeds with --defaults and touches none of its files."""
