@@ -154,9 +154,21 @@ def _entry(root: Path, caller: Path) -> str | None:
     return next((f for f in found if f.endswith("default.nix")), found[0] if found else None)
 
 
-def root_attributes(layout: Layout) -> list[str]:
-    """What a consumer builds. Binaries first, so that the first one is the sensible default."""
-    return sorted(root_crates(layout), key=lambda n: ("-bin-" not in n, n))
+_BIN_NAME = re.compile(rb'CARGO_BIN_NAME = "([^"]+)";')
+
+
+def root_attributes(layout: Layout, prefer: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What a consumer builds. Binaries first, those named in `prefer` (the project's own, default
+    members' first) before the others, so that the first one is the sensible default."""
+    crates = root_crates(layout)
+
+    def key(name: str) -> tuple[bool, int, str]:
+        found = _BIN_NAME.search(crates[name].read_bytes()) if "-bin-" in name else None
+        binary = found.group(1).decode() if found else None
+        rank = prefer.index(binary) if binary in prefer else len(prefer)
+        return ("-bin-" not in name, rank, name)
+
+    return sorted(crates, key=key)
 
 
 def root_crates(layout: Layout) -> dict[str, Path]:

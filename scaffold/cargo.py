@@ -72,18 +72,73 @@ def project_from(root: Path, doc: dict[str, Any]) -> Project:
             value = ws_package.get(key, default)
         return str(value)
 
+    members: list[str] = []
+    default_members: list[str] = []
+    if workspace:
+        exclude = {str(e).rstrip("/") for e in workspace.get("exclude", [])}
+        listed = expand_members(root, [str(m) for m in workspace.get("members", [])])
+        members = with_path_dependencies(root, doc, [m for m in listed if m not in exclude], exclude)
+        default_members = expand_members(root, [str(m) for m in workspace.get("default-members", [])])
     return Project(
         root=root,
         name=str(name),
         version=str(version) if version is not None else None,
         is_workspace=bool(workspace),
-        members=expand_members(root, [str(m) for m in workspace.get("members", [])]),
+        members=members,
         metadata=metadata,
         edition=inherited("edition", "2021"),
         rust_version=inherited("rust-version", ""),
-        binaries=binaries(root, doc),
-        default_members=[str(m) for m in workspace.get("default-members", [])],
+        binaries=workspace_binaries(root, doc, members, default_members),
+        default_members=default_members,
     )
+
+
+_DEPENDENCY_TABLES = ("dependencies", "dev-dependencies", "build-dependencies")
+
+
+def _path_dependencies(doc: dict[str, Any]) -> list[str]:
+    tables = [doc.get(t) or {} for t in _DEPENDENCY_TABLES]
+    tables += [(doc.get("workspace") or {}).get("dependencies") or {}]
+    for target in (doc.get("target") or {}).values():
+        tables += [(target or {}).get(t) or {} for t in _DEPENDENCY_TABLES]
+    return [str(d["path"]) for table in tables for d in table.values() if isinstance(d, dict) and "path" in d]
+
+
+def with_path_dependencies(
+    root: Path, doc: dict[str, Any], members: list[str], exclude: set[str]
+) -> list[str]:
+    """cargo makes every path dependency inside the workspace a member too (nushell's nu-glob, nu-path
+    are members only that way)."""
+    found = list(members)
+    queue = [(root, doc)] + [(root / m, _manifest(root / m)) for m in members]
+    while queue:
+        base, manifest = queue.pop(0)
+        for dep in _path_dependencies(manifest):
+            path = (base / dep).resolve()
+            try:
+                rel = path.relative_to(root.resolve()).as_posix()
+            except ValueError:
+                continue  # outside the workspace: a dependency, not a member
+            if rel in found or rel in exclude or rel == "." or not (path / "Cargo.toml").is_file():
+                continue
+            found.append(rel)
+            queue.append((path, _manifest(path)))
+    return found
+
+
+def _manifest(directory: Path) -> dict[str, Any]:
+    try:
+        return read_toml(directory / "Cargo.toml")
+    except UserError:
+        return {}
+
+
+def workspace_binaries(root: Path, doc: dict[str, Any], members: list[str], first: list[str]) -> list[str]:
+    """The binary targets of the root package and of every member, default-members' first."""
+    names = binaries(root, doc)
+    for member in sorted(members, key=lambda m: m not in first):
+        names += [n for n in binaries(root / member, _manifest(root / member)) if n not in names]
+    return names
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         if previous is not None and previous.get("commit") == ref.commit:
             _reuse(result, previous, outputs, log)
         else:
-            _export(opts, ref, repo, pin, result, cargo_bin, outputs, log)
+            _export(opts, ref, repo, pin, result, cargo_bin, outputs, log, project.binaries)
         if opts.publish:
             assert forge is not None
             log(f"publishing {asset.name} to the {forge.kind} release {opts.tag}")
@@ -282,6 +282,7 @@ def _export(
     cargo_bin: str | None,
     outputs: tuple[Path, Path, Path, Path],
     log: Log,
+    binaries: list[str],
 ) -> None:
     export, asset, release_json, snippet_file = outputs
     export.parent.mkdir(parents=True, exist_ok=True)
@@ -320,6 +321,8 @@ def _export(
                 )
             )
         result.report = report
+        # the project's own binaries (root package, default members) first: the flake's default package
+        report.attributes = buildsystem.root_attributes(buildsystem.validate_layout(staged), binaries)
         result.attributes = report.attributes
         result.entry = report.entry
         if report.errors:

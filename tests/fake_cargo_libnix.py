@@ -329,6 +329,8 @@ def main(argv: list[str]) -> int:
     roots: dict[str, str] = {}
     formals = "fn, pkgs, rustc, cargo, deps" + ("" if old else ", project_root")
     for name, version, member in members:
+        if not (project / member / "src" / "main.rs").is_file():
+            continue  # the stand-in writes binary root crates only (real output has libraries too)
         if old:
             src = filter_source_src(project)
         elif url and mode != "tarball":

@@ -104,6 +104,8 @@ def test_empty_directory_becomes_a_flake_project(tmp_path: Path, nix, cargo_libn
     for output in ("packages", "checks", "formatter"):
         assert sorted(nix_eval(root, output, "builtins.attrNames")) == SYSTEMS  # type: ignore[arg-type]
     assert nix_eval(root, "packages.x86_64-linux", "builtins.attrNames") == ["cargo-libnix", "default"]
+    # before the first release `nix build` says how to get the project's package, it builds no cargo
+    assert nix_eval(root, "packages.x86_64-linux.default.name") == "my-tool-no-export-yet"
     # forcing cargo (libnix) fetches the release with its hash and reads its pinned project_root
     name = nix_eval(root, "packages.aarch64-darwin.cargo-libnix.name")
     assert name == cargo_libnix_release["cargo_libnix_attr"]

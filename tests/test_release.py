@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
@@ -410,6 +411,46 @@ def test_rustups_cargo_on_path(make_repo, forge_copy, tmp_path: Path, monkeypatc
     _one_line(proc, 1, "is not cargo (libnix)")
     assert "nix develop" in proc.stderr and "--cargo PATH" in proc.stderr and "LIBNIX_CARGO" in proc.stderr
     assert not (repo / "libnix-0.1.0+v0.1.0").exists()
+
+
+def test_workspace_members_binaries_and_the_default_package(make_repo, forge_copy) -> None:
+    """Members cargo adds through path dependencies, binaries of every member, default-members first:
+    init records them, and the release lists the default member's binary first (the flake's default)."""
+    ws = make_repo("ws")
+    (ws / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["crates/aa-tool", "crates/zz-tool", "crates/lib"]\n'
+        'default-members = ["crates/zz-tool"]\nresolver = "2"\n\n[workspace.package]\nversion = "0.3.0"\n\n'
+        '[workspace.dependencies]\nglob = { path = "crates/glob" }\nserde = "1"\n'
+    )
+    crates = {
+        "aa-tool": ("main", ""), "zz-tool": ("main", ""), "lib": ("lib", 'helper = { path = "../helper" }\n'),
+        "helper": ("main", ""), "glob": ("lib", ""), "outside": ("lib", ""),
+    }  # fmt: skip
+    for name, (kind, deps) in crates.items():
+        src = ws / "crates" / name / "src"
+        src.mkdir(parents=True)
+        (src.parent / "Cargo.toml").write_text(
+            f'[package]\nname = "{name}"\nversion.workspace = true\n\n[dependencies]\n{deps}'
+        )
+        (src / f"{kind}.rs").write_text("fn main() {}\n" if kind == "main" else "")
+    commit_all(ws)
+    git(ws, "tag", "v0.3.0")
+    proc = libnix("init", str(ws), "--defaults")
+    assert proc.returncode == 0, proc.stderr
+    answers = yaml.safe_load((ws / ".libnix-answers.yml").read_text())
+    assert answers["members"] == [
+        "crates/aa-tool",
+        "crates/zz-tool",
+        "crates/lib",
+        "crates/glob",
+        "crates/helper",
+    ]
+    assert answers["binaries"] == ["zz-tool", "aa-tool", "helper"]
+    assert answers["version"] == "0.3.0"
+    proc = release(ws, "--tag", "v0.3.0", "--url", forge_copy(ws, "v0.3.0"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    attributes = json.loads(proc.stdout)["attributes"]
+    assert attributes[0].startswith("zz-tool-0_3_0-bin-") and attributes[1].startswith("aa-tool-0_3_0-bin-")
 
 
 def test_the_version_is_the_tags(make_repo, forge_copy) -> None:
