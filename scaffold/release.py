@@ -305,7 +305,10 @@ def _export(
         deps = gitrepo.show_file(ref, buildsystem.DEPENDENCIES)
         if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
             (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
-        buildsystem.validate_layout(staged)
+        layout = buildsystem.validate_layout(staged)
+        # the project's own binaries (root package, default members) first: the flake's default package
+        attributes = buildsystem.root_attributes(layout, binaries)
+        write_export_info(staged, result, layout.entry, attributes)
         report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref), keep_ifd=opts.keep_ifd)
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
@@ -321,9 +324,7 @@ def _export(
                 )
             )
         result.report = report
-        # the project's own binaries (root package, default members) first: the flake's default package
-        report.attributes = buildsystem.root_attributes(buildsystem.validate_layout(staged), binaries)
-        result.attributes = report.attributes
+        report.attributes = result.attributes = attributes
         result.entry = report.entry
         if report.errors:
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
@@ -409,6 +410,24 @@ def _move_into_place(staging: Path, outputs: tuple[Path, ...]) -> None:
             old = staging / (dest.name + ".old")
             os.replace(dest, old)
         os.replace(src, dest)
+
+
+EXPORT_INFO = "libnix-export.json"
+
+
+def write_export_info(staged: Path, result: ReleaseResult, entry: str, attributes: list[str]) -> None:
+    """What a consumer's nix reads from the export without importing anything (a file of a
+    fetchTarball): the entry point, the root crates, and the source pin its project_root holds. The
+    flake of `libnix init` builds cargo (libnix) from such a release this way."""
+    doc = {
+        "version": 1,
+        "tag": result.tag,
+        "commit": result.commit,
+        "entry": entry,
+        "attributes": attributes,
+        "source": {"url": result.url, "sha256": result.sha256.prefixed},
+    }
+    (staged / EXPORT_INFO).write_text(json.dumps(doc, indent=2) + "\n")
 
 
 def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:

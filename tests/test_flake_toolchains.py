@@ -12,9 +12,11 @@ store under the name `builtins.fetchurl` gives them, as if nix had fetched them 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,42 @@ def test_released_workspace(project, shim, tmp_path: Path) -> None:
     packages = json.loads(out.stdout)
     assert {"cargo-libnix", "default"} < set(packages)
     assert any(n.startswith("app-0_2_0-bin-") for n in packages)
+
+
+def test_cargo_libnix_from_an_upstream_release(tmp_path: Path, make_repo, nix, shim) -> None:
+    """A cargo (libnix) release as upstream makes it (write-nix-buildsystem --url/--hash: every crate's
+    src pinned with fetchurl, no project_root pin, no libnix-export.json, its own Cargo.dependencies.nix),
+    wired as upstream's README does: project_root ./., the release's Cargo.dependencies.nix, fenix's
+    stable rustc and cargo (not this project's toolchain)."""
+    cargo_src = make_repo("cargo")
+    shutil.copytree(REPO / "examples" / "hello", cargo_src, dirs_exist_ok=True)
+    top = tmp_path / "libnix-1.87.0+v1"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "fake_cargo_libnix.py"), "build", "--release",
+         "write-nix-buildsystem", "--out-dir", str(top), "--url", "https://example.org/cargo.tar.gz",
+         "--hash", "1h5j1kl7q7mysa943gvd4c8ih8yxx4igqrx4akv9ixf4zf411b8l"],
+        cwd=cargo_src, env={**os.environ, "CARGO_BACKEND": "nix"}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout
+    (top / "Cargo.dependencies.nix").write_text(
+        '{ pkgs }: { deps = { "hello" = [ pkgs.jq ]; }; envs = { }; }\n'
+    )
+    asset = tmp_path / "libnix-1.87.0+v1.tar.bz2"
+    subprocess.run(["tar", "cjf", str(asset), "-C", str(tmp_path), top.name], check=True)
+    attr = "hello-0_1_0-bin-a6a06cbe35800f65"
+    release = {"cargo_libnix_url": f"file://{asset}", "cargo_libnix_sha256": nix.prefetch_unpack(asset),
+               "cargo_libnix_attr": attr}  # fmt: skip
+    root = make_repo("project")
+    (root / "Cargo.toml").write_text('[package]\nname = "project"\nversion = "0.1.0"\n')
+    (root / "rust-toolchain").write_text("1.80\n")  # older than cargo (libnix) needs: not used for it
+    args = [f"--data={k}={v}" for k, v in release.items()]
+    assert libnix("init", str(root), "--defaults", "--offline", *args).returncode == 0
+    apply = "d: { inherit (d) name RUSTC; inputs = map (i: i.name) d.buildInputs; }"
+    proc = flake(
+        root, shim, "eval", "--json", f"path:{root}#packages.x86_64-linux.cargo-libnix", "--apply", apply
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    cargo = json.loads(proc.stdout)
+    assert cargo["name"] == attr
+    assert "-rust-stable-with-std-" in cargo["RUSTC"] and cargo["RUSTC"].endswith("/bin/rustc")
+    assert cargo["inputs"] == ["jq-1.8.1"]

@@ -18,6 +18,8 @@
             withComponents = components: drv "rust-${name}-${builtins.concatStringsSep "-" components}";
             rust-std = drv "rust-std-${name}";
             rust-analyzer = drv "rust-analyzer-${name}";
+            rustc = drv "rustc-${name}";
+            cargo = drv "cargo-${name}";
           };
           manifest = { channel, sha256 }:
             assert builtins.stringLength sha256 > 0;
