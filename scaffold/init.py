@@ -150,6 +150,15 @@ def manifest_hash(version: str, offline: bool) -> str | None:
     return "sha256-" + base64.b64encode(hashlib.sha256(resp.content).digest()).decode()
 
 
+OWN_FLAKE = (
+    "flake.nix is the project's own and stays as it is; libnix's outputs are in nix/libnix.nix. To use "
+    'them, add the input `fenix = { url = "github:nix-community/fenix"; '
+    'inputs.nixpkgs.follows = "nixpkgs"; };` and merge them into your outputs: '
+    "`outputs = inputs@{ nixpkgs, ... }: nixpkgs.lib.recursiveUpdate (import ./nix/libnix.nix inputs) "
+    "{ /* your outputs */ };` (or `libnix init --force` to replace flake.nix)"
+)
+
+
 def offline_hint(version: str) -> str:
     url = cargo.manifest_url(version)
     return (
@@ -231,6 +240,12 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         else:
             result.warnings.append(offline_hint(version))
 
+    own_flake = (root / "flake.nix").is_file() and not opts.force and "flake_file" not in data
+    if own_flake:
+        # the project's flake stays as it is: libnix's outputs go to nix/libnix.nix, for it to import
+        data["flake_file"] = False
+        result.warnings.append(OWN_FLAKE)
+
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
     else:
@@ -252,11 +267,6 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             else:
                 result.written.append(rel)
         if result.conflicts:
-            if result.conflicts == ["flake.nix"]:
-                raise UserError(
-                    f"{root / 'flake.nix'} exists and was not written by libnix: move it aside "
-                    "(mv flake.nix flake.nix.orig) and run libnix init again, or pass --force to replace it"
-                )
             raise UserError(
                 f"these files exist and differ from the template: {', '.join(result.conflicts)} "
                 "(pass --force to replace them)"

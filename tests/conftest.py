@@ -43,6 +43,8 @@ def _need(tool: str) -> str:
 # libarchive inside nix converts member names through the locale: give it UTF-8
 # tests are offline: no binary cache to ask before a build
 NIX_CONFIG = "substituters =\n"
+NO_IFD = ("--option", "allow-import-from-derivation", "false")
+FLAKES = ("--extra-experimental-features", "nix-command flakes")
 NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8", "NIX_CONFIG": NIX_CONFIG + os.environ.get("NIX_CONFIG", "")}
 
 
@@ -214,3 +216,11 @@ def cargo_libnix_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
         "cargo_libnix_sha256": doc["asset"]["hash"]["nix32"],
         "cargo_libnix_attr": doc["attributes"][0],
     }
+
+
+def flake(root: Path, shim: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`nix ARGS` with the real fenix and nixpkgs lib of ../shared/nix-eval as inputs, IFD disabled."""
+    flags = subprocess.run(["bash", str(need_shared("nix-eval", "setup.sh")), str(shim)], check=True,
+                           capture_output=True, text=True).stdout.split()  # fmt: skip
+    return subprocess.run(["nix", *FLAKES, *args, *flags, "--no-write-lock-file", *NO_IFD],
+                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip

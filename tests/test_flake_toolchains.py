@@ -20,10 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared
+from conftest import NIX_ENV, REPO, commit_all, flake, forge_tarball, git, libnix, need_shared
 
-NO_IFD = ("--option", "allow-import-from-derivation", "false")
-FLAKES = ("--extra-experimental-features", "nix-command flakes")
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 WASI = """
 [pkg."rust-std".target."wasm32-wasi"]
@@ -48,13 +46,6 @@ def manifest(shim: Path, www: Path, rel: str, version: str, date: str | None = N
     subprocess.run(["nix-store", "--add-fixed", "sha256", str(path)], check=True, capture_output=True,
                    env=NIX_ENV)  # fmt: skip
     return re.search(r'^date = "(.*)"$', text, re.M).group(1)  # type: ignore[union-attr]
-
-
-def flake(root: Path, shim: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    flags = subprocess.run(["bash", str(need_shared("nix-eval", "setup.sh")), str(shim)], check=True,
-                           capture_output=True, text=True).stdout.split()  # fmt: skip
-    return subprocess.run(["nix", *FLAKES, *args, *flags, "--no-write-lock-file", *NO_IFD],
-                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
 
 
 def shell_of(root: Path, shim: Path, system: str) -> dict[str, object]:
@@ -124,7 +115,7 @@ def test_pinned_release_and_dated_nightly(project, shim) -> None:
     date = manifest(shim, www, "channel-rust-1.87.0.toml", "1.87.0")
     pin = ("toolchain_channel=version", "toolchain_version=1.87.0", "targets=[wasm32-unknown-unknown]")
     root = run({}, *pin)
-    text = (root / "flake.nix").read_text()
+    text = (root / "nix" / "libnix.nix").read_text()
     assert 'url = "https://static.rust-lang.org/dist/channel-rust-1.87.0.toml";' in text
     assert "toolchainOf" not in text
     check_everything(root, shim)
@@ -134,7 +125,7 @@ def test_pinned_release_and_dated_nightly(project, shim) -> None:
 
     dated = manifest(shim, www, "2024-05-01/channel-rust-nightly.toml", "1.80.0", date="2024-05-01")
     root = run({"rust-toolchain": "nightly-2024-05-01\n"})
-    assert "/dist/2024-05-01/channel-rust-nightly.toml" in (root / "flake.nix").read_text()
+    assert "/dist/2024-05-01/channel-rust-nightly.toml" in (root / "nix" / "libnix.nix").read_text()
     check_everything(root, shim)
     shell = shell_of(root, shim, "x86_64-linux")
     assert f"rust-with-components-{dated}" in shell["toolchain"]  # that nightly, not today's

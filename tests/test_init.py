@@ -18,7 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, git, libnix
+from conftest import NIX_ENV, REPO, commit_all, flake, git, libnix
 
 STUBS = REPO / "tests" / "stubs"
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
@@ -88,8 +88,8 @@ def test_empty_directory_becomes_a_flake_project(tmp_path: Path, nix, cargo_libn
     root = tmp_path / "my-tool"
     proc = init(root, release=cargo_libnix_release)
     assert proc.returncode == 0, proc.stderr
-    expected = ["Cargo.toml", "src/main.rs", "flake.nix", "Cargo.dependencies.nix", ".gitignore",
-                ".libnix-answers.yml", ".github/workflows/libnix-ci.yml",
+    expected = ["Cargo.toml", "src/main.rs", "flake.nix", "nix/libnix.nix", "Cargo.dependencies.nix",
+                ".gitignore", ".libnix-answers.yml", ".github/workflows/libnix-ci.yml",
                 ".github/workflows/libnix-release.yml"]  # fmt: skip
     for rel in expected:
         assert (root / rel).is_file(), rel
@@ -267,7 +267,7 @@ def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.Monk
     )
     proc = libnix("init", str(repo), "--defaults", env={"LIBNIX_RUST_DIST": base})
     assert proc.returncode == 0, proc.stderr
-    flake = (repo / "flake.nix").read_text()
+    flake = (repo / "nix" / "libnix.nix").read_text()
     import base64
     import hashlib
 
@@ -288,7 +288,7 @@ def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.Monk
     (www / "2025-01-01").mkdir()
     (www / "2025-01-01" / "channel-rust-nightly.toml").write_text('date = "2025-01-01"\n')
     assert init(legacy).returncode == 0  # that nightly, pinned: not today's
-    assert "/dist/2025-01-01/channel-rust-nightly.toml" in (legacy / "flake.nix").read_text()
+    assert "/dist/2025-01-01/channel-rust-nightly.toml" in (legacy / "nix" / "libnix.nix").read_text()
 
     offline = make_repo("offline")
     (offline / "Cargo.toml").write_text('[package]\nname = "offline"\nversion = "0.1.0"\n')
@@ -300,7 +300,7 @@ def test_rust_toolchain_files(make_repo, nix, http_dir, monkeypatch: pytest.Monk
     assert fill + "channel-rust-1.80.toml)" in proc.stderr
     assert (
         'sha256 = "0000000000000000000000000000000000000000000000000000";'
-        in (offline / "flake.nix").read_text()
+        in (offline / "nix" / "libnix.nix").read_text()
     )
 
 
@@ -314,16 +314,52 @@ def test_rerun_pretend_and_foreign_files(make_repo, tmp_path: Path) -> None:
     (repo / "Cargo.toml").write_text('[package]\nname = "mine"\nversion = "0.1.0"\n')
     (repo / "flake.nix").write_text("{ outputs = _: { }; }\n")
     (repo / "Cargo.dependencies.nix").write_text("{ pkgs }: { deps = { my = 1; }; envs = { }; }\n")
-    before = sorted(p.name for p in repo.iterdir())
-    proc = init(repo)
-    assert proc.returncode == 1 and "flake.nix.orig" in proc.stderr and "--force" in proc.stderr
-    assert proc.stderr.count("\n") == 1 and sorted(p.name for p in repo.iterdir()) == before
     proc = init(repo, "--force")
     assert proc.returncode == 0, proc.stderr
-    assert "cargoLibnix" in (repo / "flake.nix").read_text()
+    assert "import ./nix/libnix.nix inputs" in (repo / "flake.nix").read_text()
+    assert "cargoLibnix" in (repo / "nix" / "libnix.nix").read_text()
     assert "my = 1" in (repo / "Cargo.dependencies.nix").read_text()  # never the user's, even with --force
     again = init(repo)
     assert again.returncode == 0 and "already set up" in again.stdout
+
+
+def test_an_existing_flake_stays_and_imports_libnix(make_repo, cargo_libnix_release, nix, shim) -> None:
+    """The project's flake.nix (and its lock) stay as they are; libnix's outputs arrive in nix/libnix.nix
+    and the one change to make is printed. Made, that flake has its own outputs and libnix's."""
+    repo = make_repo("mine")
+    (repo / "Cargo.toml").write_text('[package]\nname = "mine"\nversion = "0.1.0"\n')
+    (repo / "src").mkdir()
+    (repo / "src" / "main.rs").write_text("fn main() {}\n")
+    own = '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";\n'
+    own += "  outputs = { nixpkgs, ... }: { };\n}\n"
+    (repo / "flake.nix").write_text(own)
+    (repo / "flake.lock").write_text('{ "nodes": { }, "root": "root", "version": 7 }\n')
+    proc = init(repo, release=cargo_libnix_release)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "flake.nix").read_text() == own and "nodes" in (repo / "flake.lock").read_text()
+    assert "flake.nix is the project's own" in proc.stderr and "recursiveUpdate" in proc.stderr
+    assert (repo / "nix" / "libnix.nix").is_file() and "flake_file: false" in (
+        repo / ".libnix-answers.yml"
+    ).read_text()
+    assert_generated_files_are_valid(repo, nix)
+    # the user makes the printed change; evaluated against the real nixpkgs lib and fenix
+    (repo / "flake.lock").unlink()
+    (repo / "flake.nix").write_text(
+        '{\n  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";\n'
+        '  inputs.fenix = { url = "github:nix-community/fenix"; inputs.nixpkgs.follows = "nixpkgs"; };\n'
+        "  outputs = inputs@{ nixpkgs, ... }:\n"
+        "    nixpkgs.lib.recursiveUpdate (import ./nix/libnix.nix inputs) {\n"
+        "      packages.x86_64-linux.mine-docs = nixpkgs.legacyPackages.x86_64-linux.jq;\n    };\n}\n"
+    )
+    proc = flake(repo, shim, "eval", "--json", f"path:{repo}#packages.x86_64-linux", "--apply",
+                 "p: builtins.mapAttrs (n: d: d.name) p")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout) == {
+        "cargo-libnix": cargo_libnix_release["cargo_libnix_attr"], "default": "mine-no-export-yet",
+        "mine-docs": "jq-1.8.1",
+    }  # fmt: skip
+    check = flake(repo, shim, "flake", "check", "--no-build", f"path:{repo}")
+    assert check.returncode == 0, check.stderr[-3000:]
 
 
 def _one_line(proc: subprocess.CompletedProcess[str], needle: str) -> None:
@@ -369,19 +405,21 @@ def test_update_merges_a_new_template_with_the_users_edits(tmp_path: Path, make_
     env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
     assert libnix("init", str(repo), "--defaults", env=env).returncode == 0
     commit_all(repo, "init")
-    flake = repo / "flake.nix"
-    flake.write_text(flake.read_text().replace("  outputs =", "  # the user's own note\n  outputs =", 1))
+    module = repo / "nix" / "libnix.nix"
+    module.write_text(module.read_text().replace("let\n", "let\n  # the user's own note\n", 1))
     commit_all(repo, "my edit")
 
-    # version 2 of the template: a new line in flake.nix
-    src = tpl / "copier-template" / "flake.nix.jinja"
+    # version 2 of the template: a new line in nix/libnix.nix
+    src = tpl / "copier-template" / "nix" / "libnix.nix.jinja"
     line = "forAllSystems = nixpkgs.lib.genAttrs systems;"
     src.write_text(src.read_text().replace(line, line + " # template v2"))
     proc = libnix("update", str(repo), env=env)
     assert proc.returncode == 0, proc.stderr
-    text = flake.read_text()
+    text = module.read_text()
     assert "# the user's own note" in text and "# template v2" in text and "<<<<<<<" not in text
     commit_all(repo, "update")
+    flake = repo / "flake.nix"
+    src = tpl / "copier-template" / "{% if flake_file %}flake.nix{% endif %}.jinja"
 
     # version 3 changes the line the user changed too: a conflict, reported, marked inline
     flake.write_text(flake.read_text().replace('"github:nix-community/fenix"', '"github:me/fenix"'))
@@ -411,7 +449,7 @@ def test_update_follows_rust_toolchain_toml(tmp_path: Path, make_repo, http_dir,
     toolchain = repo / "rust-toolchain.toml"
     toolchain.write_text('[toolchain]\nchannel = "stable"\n')
     assert libnix("init", str(repo), "--defaults", env=env).returncode == 0
-    assert "fenixPkgs.stable" in (repo / "flake.nix").read_text()
+    assert "fenixPkgs.stable" in (repo / "nix" / "libnix.nix").read_text()
     commit_all(repo, "init")
 
     toolchain.write_text('[toolchain]\nchannel = "1.87.0"\ntargets = ["wasm32-unknown-unknown"]\n')
@@ -419,7 +457,7 @@ def test_update_follows_rust_toolchain_toml(tmp_path: Path, make_repo, http_dir,
     proc = libnix("update", str(repo), env=env)
     assert proc.returncode == 0, proc.stderr
     assert "answer toolchain_version = 1.87.0 (from rust-toolchain.toml)" in proc.stdout
-    flake = (repo / "flake.nix").read_text()
+    flake = (repo / "nix" / "libnix.nix").read_text()
     assert "/dist/channel-rust-1.87.0.toml" in flake and '"wasm32-unknown-unknown"' in flake
     digest = hashlib.sha256(b'manifest-version = "2"\n').digest()
     assert f'sha256 = "sha256-{base64.b64encode(digest).decode()}";' in flake
@@ -432,7 +470,7 @@ def test_update_follows_rust_toolchain_toml(tmp_path: Path, make_repo, http_dir,
     proc = libnix("update", str(repo), "--offline", env=env)
     assert proc.returncode == 0, proc.stderr
     assert "nix-prefetch-url https://static.rust-lang.org/dist/channel-rust-1.88.0.toml" in proc.stderr
-    flake = (repo / "flake.nix").read_text()
+    flake = (repo / "nix" / "libnix.nix").read_text()
     assert (
         "/dist/channel-rust-1.88.0.toml" in flake
         and "0000000000000000000000000000000000000000000000000000" in flake
@@ -478,7 +516,7 @@ def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> N
     assert proc.returncode == 0, proc.stderr
     assert f"_src_path: {tpl}" in (repo / ".libnix-answers.yml").read_text()
     commit_all(repo, "init")
-    src = tpl / "copier-template" / "flake.nix.jinja"
+    src = tpl / "copier-template" / "{% if flake_file %}flake.nix{% endif %}.jinja"
     src.write_text(src.read_text().replace("  outputs =", "  # from v2\n  outputs =", 1))
     commit_all(tpl, "template v2")
     git(tpl, "tag", "v2.0.0")
