@@ -36,7 +36,6 @@
           build-system = [ pkgs.python3Packages.setuptools ];
           dependencies = with pkgs.python3Packages; [
             copier
-            gitpython
             requests
             tree-sitter
             tree-sitter-grammars.tree-sitter-nix
@@ -86,8 +85,7 @@
               (pkgs.python3.withPackages (
                 ps: with ps; [
                   copier
-                  gitpython
-                  requests
+                        requests
                   tree-sitter
                   tree-sitter-grammars.tree-sitter-nix
                   pytest
