@@ -247,6 +247,11 @@ def _cmd_init(args: argparse.Namespace) -> int:
         print(f"  {verb} {rel}")
     for rel in result.kept:
         print(f"  kept   {rel} (yours)")
+    if result.native:
+        where = "would go in" if result.pretend else "in"
+        print(f"  native inputs from Cargo.lock ({where} Cargo.dependencies.nix):")
+        for line in result.native:
+            print(f"    {line}")
     for warning in result.warnings:
         print(f"libnix: warning: {warning}", file=sys.stderr)
     if not result.pretend:
@@ -265,6 +270,10 @@ def _cmd_update(args: argparse.Namespace) -> int:
         print(f"  answer {key} = {value}{why}")
     for warning in result.warnings:
         _log(f"libnix: warning: {warning}")
+    if result.native and "Cargo.dependencies.nix" in result.changed:
+        print("  native inputs from Cargo.lock (in Cargo.dependencies.nix):")
+        for line in result.native:
+            print(f"    {line}")
     if not result.changed:
         print(f"{result.directory}: already up to date with the template ({result.to_version})")
         return 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cargo, gitrepo, template, workflows
+from . import cargo, gitrepo, native_deps, template, workflows
 from .errors import ExternalError, UserError
 from .forge import detect
 from .fsutil import atomic_write
@@ -49,6 +49,7 @@ class InitResult:
     pretend: bool = False
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    native: list[str] = field(default_factory=list)  # what Cargo.dependencies.nix names, from Cargo.lock
 
 
 def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -288,12 +289,25 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         if not (root / ".gitignore").exists() or _missing_ignores(root):
             result.written.append(".gitignore")
         if opts.pretend:
+            result.native = native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
             return result
         try:
             _write(root, rendered, result, new_crate, str(defaults["project_name"]))
+            _fill_native_deps(root, result.native, result.warnings)
         except OSError as exc:
             raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
     return result
+
+
+def _fill_native_deps(root: Path, native: list[str], warnings: list[str]) -> None:
+    """Cargo.dependencies.nix gets what Cargo.lock's crates need; a file of the user's own is left alone."""
+    needs, owned = native_deps.refresh(root)
+    native += native_deps.summary(needs)
+    if needs and not owned:
+        warnings.append(
+            f"{native_deps.FILE} is your own (no `generated` binding): libnix changed nothing in it. From "
+            f"Cargo.lock, crates need: {'; '.join(native_deps.summary(needs))}"
+        )
 
 
 def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name: str) -> None:
@@ -375,6 +389,7 @@ class UpdateResult:
     to_version: str = ""
     answers: dict[str, Any] = field(default_factory=dict)  # answers changed to follow the project's files
     warnings: list[str] = field(default_factory=list)
+    native: list[str] = field(default_factory=list)
 
 
 CONFLICT_MARK = "<<<<<<< before updating"
@@ -449,6 +464,7 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
         )  # fmt: skip
     except (copier.errors.CopierError, ValueError) as exc:
         raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
+    _fill_native_deps(root, result.native, result.warnings)  # Cargo.lock may have changed since
     status = (
         gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()
     )
