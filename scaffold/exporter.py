@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from .environ import child_env
 from .errors import ExternalError, UserError
 
 TAIL = 12
@@ -47,7 +48,7 @@ def write_buildsystem(
     """Without `--url/--hash`: upstream pins with `pkgs.fetchurl` and a hash of the tarball file, which
     its local crates never unpack; libnix pins the sources itself, with the unpacked tree's hash."""
     cmd = [cargo, "build", "--release", "write-nix-buildsystem", "--out-dir", str(out_dir)]
-    env = {**os.environ, "CARGO_BACKEND": "nix"}
+    env = child_env(CARGO_BACKEND="nix")
     tail: collections.deque[str] = collections.deque(maxlen=TAIL)
     try:
         proc = subprocess.Popen(

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
+from .environ import child_env
 from .errors import ExternalError, UserError
 
 # config that would make a local archive differ from the forge's
@@ -34,7 +35,9 @@ def git(
 ) -> subprocess.CompletedProcess[bytes]:
     """The one way libnix runs git: a missing git or a failed command is one ExternalError line."""
     try:
-        proc = subprocess.run(["git", "-C", repo, *args], capture_output=True, timeout=timeout)
+        proc = subprocess.run(
+            ["git", "-C", repo, *args], capture_output=True, timeout=timeout, env=child_env()
+        )
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
@@ -86,7 +89,9 @@ def tree_paths(ref: Ref) -> frozenset[str]:
 def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     """`git archive --format=tar REF` as a pipe; git's failure surfaces when the stream ends."""
     cmd = ["git", "-C", ref.repo, *_NEUTRAL, "archive", "--format=tar", ref.name]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env()
+    )
     assert proc.stdout is not None and proc.stderr is not None
     try:
         yield proc.stdout

@@ -243,6 +243,11 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             log(f"publishing {asset.name} to the {forge.kind} release {opts.tag}")
             notes = outputs[3].read_text() if outputs[3].exists() else snippets.markdown(result)
             result.published = forge.publish(opts.tag, asset, notes, force=opts.force)
+            done = result.published
+            if done.cleaned:
+                log(f"deleted {done.cleaned} unfinished upload(s) of {asset.name} that a failed run left")
+            if done.draft:
+                log(f"the release {opts.tag} is a draft: {asset.name} is on it, public once it is published")
         return result
     except BaseException:
         if created:

@@ -2,7 +2,17 @@
 v3), Gitea (v1) and GitLab (v4) APIs that libnix calls, shaped after their published documentation, and
 serving `git archive` tarballs of registered repositories at each forge's archive URL paths.
 
-State lives in memory; `fail()` queues injected responses (500s, rate limits, 401...) for matching calls.
+Documented behaviour it keeps (and libnix must cope with):
+- GitHub, Gitea: `GET /repos/{o}/{r}/releases/tags/{tag}` is 404 for a draft; the list of releases shows
+  it. GitHub's upload may leave an asset in state `starter` after a failure ("Upload a release asset":
+  "if you upload an asset with the same name as an existing asset, you must delete the old file"; an
+  asset's `state` is `uploaded` or `starter`); a second upload under the same name is 422.
+- GitLab: a release link's `direct_asset_path` (formerly `filepath`) must match FILEPATH_REGEX of
+  app/models/releases/link.rb, `\\A/(?:[\\-\\.\\w]+/?)*[\\da-zA-Z]+\\z`, at most 128 characters, else 400.
+
+State lives in memory; `fail()` queues injected faults for matching calls: a status (500s, rate limits,
+401...), a connection reset in the middle of the request body, a starter asset left by a failed upload,
+a slow or trickling answer, an answer that is not JSON.
 """
 
 from __future__ import annotations
@@ -12,8 +22,10 @@ import hashlib
 import http.server
 import json
 import re
+import socket
 import subprocess
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +36,9 @@ PAGE = 2  # small pages, so that libnix must follow Link headers
 TEMPLATE = "{?name,label}"  # GitHub's upload_url is a URI template
 
 
+FILEPATH_REGEX = re.compile(r"\A/(?:[\-\.\w]+/?)*[\da-zA-Z]+\Z", re.ASCII)
+
+
 @dataclass
 class Release:
     id: int
@@ -31,6 +46,17 @@ class Release:
     tag: str
     body: str
     assets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    draft: bool = False
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int = 500
+    headers: dict[str, str] = field(default_factory=dict)
+    kind: str = "status"  # status, reset, starter, slow, trickle, malformed
+    delay: float = 0.0
 
 
 class Forge:
@@ -38,17 +64,19 @@ class Forge:
         self.releases: dict[tuple[str, str], Release] = {}
         self.files: dict[str, bytes] = {}  # download path -> bytes
         self.repos: dict[str, Path] = {}  # owner/repo -> git repository
-        self.injected: list[tuple[str, re.Pattern[str], int, dict[str, str]]] = []
+        self.injected: list[Fault] = []
         self.log: list[tuple[str, str]] = []
+        self.agents: set[str] = set()  # User-Agent of every API call
         self.next_id = 1
         self.lock = threading.Lock()
         self.base = ""
 
     def fail(
-        self, method: str, path: str, status: int, headers: dict[str, str] | None = None, times: int = 1
-    ) -> None:
+        self, method: str, path: str, status: int = 500, headers: dict[str, str] | None = None,
+        times: int = 1, kind: str = "status", delay: float = 0.0,
+    ) -> None:  # fmt: skip
         for _ in range(times):
-            self.injected.append((method, re.compile(path), status, headers or {}))
+            self.injected.append(Fault(method, re.compile(path), status, headers or {}, kind, delay))
 
     def new_id(self) -> int:
         self.next_id += 1
@@ -63,6 +91,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     # -- plumbing ---------------------------------------------------------------------------------------
 
+    trickle = 0.0  # seconds between two bytes of the answer's body (an injected trickling server)
+
     def _reply(
         self, status: int, doc: Any = None, headers: dict[str, str] | None = None, raw: bytes | None = None
     ):
@@ -75,7 +105,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
-        self.wfile.write(body)
+        if not self.trickle:
+            self.wfile.write(body)
+            return
+        for i in range(len(body)):
+            self.wfile.write(body[i : i + 1])
+            self.wfile.flush()
+            time.sleep(self.trickle)
 
     def _body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -91,16 +127,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         path, query = url.path, dict(urllib.parse.parse_qsl(url.query))
         forge.log.append((method, self.path))
+        if "/api/" in path or path == "/query":
+            forge.agents.add(self.headers.get("User-Agent", ""))
+        fault = None
         with forge.lock:
-            for i, (m, pattern, status, headers) in enumerate(forge.injected):
-                if m == method and pattern.search(path):
-                    del forge.injected[i]
-                    self._body()
-                    return self._reply(status, {"message": f"injected {status}"}, headers)
+            for i, f in enumerate(forge.injected):
+                if f.method == method and f.path.search(path):
+                    fault = forge.injected.pop(i)
+                    break
+        if fault is not None and fault.kind not in ("slow", "trickle"):
+            return self._inject(fault, path, query)
+        if fault is not None and fault.kind == "slow":
+            time.sleep(fault.delay)
+        if fault is not None and fault.kind == "trickle":
+            self.trickle = fault.delay
         try:
             self._route(method, path, query)
         except KeyError:
             self._reply(404, {"message": "Not Found"})
+
+    def _inject(self, fault: Fault, path: str, query: dict[str, str]) -> None:
+        if fault.kind == "reset":  # the connection drops in the middle of the request body
+            self.rfile.read(min(64, int(self.headers.get("Content-Length") or 0)))
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return None
+        data = self._body()
+        if fault.kind == "malformed":
+            return self._reply(200, raw=b'{"id": 7, "tag_name": "unterminated')
+        if fault.kind == "starter":  # GitHub: an upload that failed half-way leaves an empty asset
+            m = re.search(r"/repos/([^/]+/[^/]+)/releases/(\d+)/assets", path)
+            assert m, path
+            forge = self.server.forge
+            rel = next(r for r in forge.releases.values() if r.id == int(m[2]))
+            aid = forge.new_id()
+            rel.assets[aid] = {
+                "id": aid, "name": query["name"], "size": 0, "data": b"", "state": "starter",
+                "url": f"{forge.base}/api/v3/repos/{m[1]}/releases/assets/{aid}",
+                "browser_download_url": f"{forge.base}/{m[1]}/releases/download/x/{aid}",
+            }  # fmt: skip
+            del data
+        return self._reply(fault.status, {"message": f"injected {fault.status}"}, fault.headers)
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -134,7 +201,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         d = re.fullmatch(r"/([^/]+/[^/]+)/-/releases/([^/]+)/downloads/(.+)", path)
         if method == "GET" and d:  # GitLab's permanent link: the linked package's bytes
             rel = forge.releases[(d[1], urllib.parse.unquote(d[2]))]
-            link = next(a for a in rel.assets.values() if a["name"] == urllib.parse.unquote(d[3]))
+            wanted = "/" + urllib.parse.unquote(d[3])  # GitLab finds the link by its direct_asset_path
+            link = next(a for a in rel.assets.values() if a.get("direct_asset_path") == wanted)
             return self._reply(200, raw=forge.files[urllib.parse.urlsplit(link["url"]).path])
         m = re.fullmatch(
             r"/([^/]+)/([^/]+)/(?:archive/refs/tags/|archive/|-/archive/[^/]+/[^/]+?-)(.+)\.tar\.gz", path
@@ -188,7 +256,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         forge = self.server.forge
         by_id = {r.id: r for r in forge.releases.values() if r.repo == repo}
         if method == "GET" and (t := re.fullmatch(r"releases/tags/(.+)", rest)):
-            self._reply(200, doc(forge.releases[(repo, urllib.parse.unquote(t[1]))]))
+            rel = forge.releases[(repo, urllib.parse.unquote(t[1]))]
+            if rel.draft:
+                raise KeyError(rest)  # documented: a draft has no tag yet, so GET by tag is 404
+            self._reply(200, doc(rel))
+        elif method == "GET" and rest == "releases":  # newest first, drafts included (we may write)
+            self._page([doc(r) for r in sorted(by_id.values(), key=lambda r: -r.id)], query, full)
         elif method == "POST" and rest == "releases":
             req = json.loads(self._body())
             if (repo, req["tag_name"]) in forge.releases:
@@ -221,7 +294,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         def doc(rel: Release) -> dict[str, Any]:
             return {
-                "id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body,
+                "id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body, "draft": rel.draft,
                 "html_url": f"{forge.base}/{repo}/releases/tag/{rel.tag}",
                 "upload_url": f"{forge.base}/api/uploads/repos/{repo}/releases/{rel.id}/assets{TEMPLATE}",
                 "assets": [self._asset_doc(rel, a, "github") for a in rel.assets.values()],
@@ -247,7 +320,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             download = f"/{repo}/releases/download/{urllib.parse.quote(rel.tag)}/{urllib.parse.quote(name)}"
             forge.files[download] = data
             rel.assets[aid] = {
-                "id": aid, "name": name, "size": len(data), "data": data,
+                "id": aid, "name": name, "size": len(data), "data": data, "state": "uploaded",
                 "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
                 "url": f"{forge.base}/api/v3/repos/{repo}/releases/assets/{aid}",
                 "browser_download_url": forge.base + download,
@@ -267,7 +340,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise KeyError(repo)
 
         def doc(rel: Release) -> dict[str, Any]:
-            return {"id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body,
+            return {"id": rel.id, "tag_name": rel.tag, "name": rel.tag, "body": rel.body, "draft": rel.draft,
                     "html_url": f"{forge.base}/{repo}/releases/tag/{rel.tag}",
                     "assets": [self._asset_doc(rel, a, "gitea") for a in rel.assets.values()]}  # fmt: skip
 
@@ -387,9 +460,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._page(list(rel.assets.values()), query, full)
         elif t[3] is None and method == "POST":
             req = json.loads(self._body())
+            path_ = req.get("direct_asset_path") or req.get("filepath") or ""
+            if path_ and (not FILEPATH_REGEX.match(path_) or len(path_) > 128):
+                return self._reply(400, {"message": ["Filepath is in an invalid format"]})
             lid = forge.new_id()
             direct = f"{forge.base}/{repo}/-/releases/{rel.tag}/downloads{req.get('direct_asset_path', '')}"
-            rel.assets[lid] = {"id": lid, "name": req["name"], "url": req["url"], "direct_asset_url": direct}
+            rel.assets[lid] = {"id": lid, "name": req["name"], "url": req["url"], "direct_asset_url": direct,
+                               "direct_asset_path": path_}  # fmt: skip
             return self._reply(201, rel.assets[lid])
         elif method == "DELETE":
             del rel.assets[int(t[3])]

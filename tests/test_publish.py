@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import forge_server
 import pytest
 from conftest import REPO, commit_all, git, libnix
 
+from scaffold import __version__
+
 TOKEN = forge_server.TOKEN
+FAKE = REPO / "tests" / "fake_cargo_libnix.py"
 ENV_NAMES = {
     "github": "GITHUB_TOKEN",
     "gitea": "GITEA_TOKEN",
@@ -46,8 +50,9 @@ def project(make_repo, forge, kind: str = "github") -> Path:
     return repo
 
 
-def publish(repo: Path, kind: str = "github", *args: str, token: str | None = TOKEN):
+def publish(repo: Path, kind: str = "github", *args: str, token: str | None = TOKEN, deadline: str = "600"):
     env = {name: "" for name in ENV_NAMES.values()}
+    env["LIBNIX_FORGE_DEADLINE"] = deadline
     if token is not None:
         env[ENV_NAMES[kind]] = token
     proc = libnix(
@@ -146,8 +151,8 @@ def test_half_published_release_is_reported_and_a_rerun_completes_it(make_repo, 
     forge.fail("POST", r"/api/uploads/.*/assets$", 500)
     proc = publish(repo)
     assert proc.returncode == 3, proc.stderr
-    assert "exists but uploading libnix-0.1.0+v0.1.0.tar.bz2 failed" in proc.stderr
-    assert "run again to complete it" in proc.stderr
+    assert "already done: created the release v0.1.0; run again to complete the release" in proc.stderr
+    assert proc.stderr.count("\n") <= 6 and "Traceback" not in proc.stderr
     (rel,) = forge.releases.values()
     assert rel.assets == {}
     rerun = publish(repo)
@@ -180,3 +185,147 @@ def test_not_found_and_malformed_remote(make_repo, forge) -> None:
     git(repo, "remote", "set-url", "origin", "not a remote at all")
     bad = publish(repo)
     assert bad.returncode == 1 and "cannot read the remote URL" in bad.stderr
+
+
+# -- faults, injected by the local forge: after each, running the same command again completes ----------
+
+UPLOAD = {
+    "github": ("POST", r"/api/uploads/.*/assets$"),
+    "gitea": ("POST", r"/api/v1/.*/releases/\d+/assets$"),
+    "gitlab": ("PUT", r"/packages/generic/"),
+}
+FIND = {"github": r"/releases/tags/", "gitea": r"/releases/tags/", "gitlab": r"/projects/[^/]+/releases/v"}
+CREATE = {"github": r"/api/v3/repos/[^/]+/[^/]+/releases$", "gitea": r"/api/v1/repos/[^/]+/[^/]+/releases$",
+          "gitlab": r"/projects/[^/]+/releases$"}  # fmt: skip
+
+
+def inject(forge, kind: str, fault: str) -> dict[str, str]:
+    """Queue the fault; returns extra options for the first run."""
+    if fault == "502 mid-upload":
+        forge.fail(*UPLOAD[kind], 502, kind="starter" if kind == "github" else "status")
+    elif fault == "reset mid-body":
+        forge.fail(*UPLOAD[kind], kind="reset")
+    elif fault == "500 forever":
+        forge.fail("GET", FIND[kind], 500, times=10)
+    elif fault == "429 Retry-After":
+        forge.fail("GET", FIND[kind], 429, {"Retry-After": "1"})
+    elif fault == "403 rate limit":
+        forge.fail("GET", FIND[kind], 403, {"X-RateLimit-Remaining": "0", "Retry-After": "1"})
+    elif fault == "slow answer":
+        forge.fail("GET", FIND[kind], kind="slow", delay=3)
+        return {"deadline": "1"}
+    elif fault == "trickling answer":
+        forge.fail("GET", FIND[kind], kind="trickle", delay=0.2)
+        return {"deadline": "1"}
+    elif fault == "malformed JSON":
+        forge.fail("POST", CREATE[kind], kind="malformed")
+    return {}
+
+
+FAULTS = ["502 mid-upload", "reset mid-body", "500 forever", "429 Retry-After", "403 rate limit",
+          "slow answer", "trickling answer", "malformed JSON"]  # fmt: skip
+
+
+def assert_complete(forge, repo: Path, proc) -> None:
+    assert proc.returncode == 0, proc.stderr
+    (rel,) = forge.releases.values()
+    assert [a["name"] for a in rel.assets.values()] == ["libnix-0.1.0+v0.1.0.tar.bz2"]
+    assert rel.body.count("Plain nix") == 1
+    url = json.loads(proc.stdout)["published"]["asset_url"]
+    with urllib.request.urlopen(url) as resp:
+        assert resp.read() == (repo / "libnix-0.1.0+v0.1.0.tar.bz2").read_bytes()
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize("kind", ["github", "gitea", "gitlab"])
+def test_every_fault_heals_on_the_next_run(make_repo, forge, kind: str, fault: str) -> None:
+    repo = project(make_repo, forge)
+    first = publish(repo, kind, **inject(forge, kind, fault))
+    assert first.returncode in (0, 1, 3) and "Traceback" not in first.stderr
+    # waiting as told, and a PUT sent again whole (GitLab's package upload), complete within the run
+    healed = fault in ("429 Retry-After", "403 rate limit") or (kind == "gitlab" and "upload" in fault)
+    healed = healed or (kind == "gitlab" and fault == "reset mid-body")
+    assert (first.returncode == 0) == healed, first.stderr
+    if first.returncode:
+        last = first.stderr.strip().splitlines()[-1]
+        name = {"github": "GitHub", "gitea": "Gitea", "gitlab": "GitLab"}[kind]
+        assert last.startswith(f"libnix: error: {name}: ")
+        if fault in ("slow answer", "trickling answer"):
+            assert "no complete answer within 1 s" in last
+        if fault == "malformed JSON":
+            assert "not JSON" in last and "POST" in last
+        if fault == "500 forever":
+            assert "after 3 retries" in last
+        if fault == "reset mid-body":  # a POST is never retried: no "after N retries" then
+            assert "retries" not in last
+    else:
+        assert_complete(forge, repo, first)  # retried within the run: the whole body every time
+    forge.injected.clear()  # the forge is well again
+    assert_complete(forge, repo, publish(repo, kind))
+
+
+@pytest.mark.parametrize("kind", ["github", "gitea"])
+def test_a_draft_release_is_used_not_duplicated(make_repo, forge, kind: str) -> None:
+    repo = project(make_repo, forge)
+    forge.releases[("acme/hello", "v0.1.0")] = forge_server.Release(
+        41, "acme/hello", "v0.1.0", "Draft notes.", draft=True
+    )
+    proc = publish(repo, kind)
+    assert proc.returncode == 0, proc.stderr
+    pub = json.loads(proc.stdout)["published"]
+    assert pub["draft"] and not pub["created_release"]
+    (rel,) = forge.releases.values()
+    assert rel.body.startswith("Draft notes.") and len(rel.assets) == 1
+
+
+def test_an_unfinished_github_asset_is_replaced_without_force(make_repo, forge) -> None:
+    """GitHub documents that a failed upload can leave an asset in state `starter`: ours, and garbage."""
+    repo = project(make_repo, forge)
+    forge.fail(*UPLOAD["github"], 502, kind="starter")
+    first = publish(repo)
+    assert first.returncode == 3
+    (rel,) = forge.releases.values()
+    assert [a["state"] for a in rel.assets.values()] == ["starter"]
+    again = publish(repo)
+    assert json.loads(again.stdout)["published"]["cleaned"] == 1
+    assert_complete(forge, repo, again)
+
+
+def test_gitlab_links_a_name_with_a_plus(make_repo, forge) -> None:
+    """GitLab refuses a direct_asset_path with `+` (its FILEPATH_REGEX; the local forge applies it)."""
+    from scaffold.forge import gitlab
+
+    assert gitlab.filepath("libnix-0.1.0+v0.1.0.tar.bz2") == "/libnix-0.1.0-v0.1.0.tar.bz2"
+    assert forge_server.FILEPATH_REGEX.match(gitlab.filepath("a+b c~d.tar.bz2+"))
+    repo = project(make_repo, forge)
+    proc = publish(repo, "gitlab")
+    assert_complete(forge, repo, proc)
+    assert json.loads(proc.stdout)["published"]["asset_url"].endswith(
+        "/downloads/libnix-0.1.0-v0.1.0.tar.bz2"
+    )
+
+
+def test_tokens_and_headers(make_repo, forge) -> None:
+    repo = project(make_repo, forge)
+    bad = publish(repo, token=TOKEN + "\n")
+    assert bad.returncode == 1 and "line break" in bad.stderr and "cannot reach" not in bad.stderr
+    assert forge.log == []
+    assert publish(repo).returncode == 0
+    agents = {ua for ua in forge.agents}
+    assert agents == {f"libnix/{__version__}"}
+    assert not any("limit=" in p for m, p in forge.log if "/api/v3/" in p)  # Gitea's paging is not GitHub's
+
+
+def test_child_processes_never_see_the_tokens(make_repo, forge, tmp_path: Path) -> None:
+    """cargo (libnix) (and git, through the same environ.child_env) need no forge token: they run
+    without one in their environment."""
+    repo = project(make_repo, forge)
+    seen = tmp_path / "seen"
+    wrapper = tmp_path / "cargo"
+    wrapper.write_text(f'#!/bin/sh\nenv > "{seen}"\nexec "{sys.executable}" "{FAKE}" "$@"\n')
+    wrapper.chmod(0o755)
+    env = {"GITHUB_TOKEN": TOKEN, "GITLAB_TOKEN": TOKEN}
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--cargo", str(wrapper), "--forge", "github",
+                  env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "CARGO_BACKEND=nix" in seen.read_text() and TOKEN not in seen.read_text()

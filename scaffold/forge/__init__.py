@@ -52,10 +52,14 @@ class Forge:
     def token(self) -> tuple[str, str]:
         """(variable name, token) from the environment; missing is the user's error, said before any work."""
         name = TOKENS[self.kind]
-        value = os.environ.get(name, "").strip()
-        if not value:
+        value = os.environ.get(name, "")
+        if not value.strip():
             raise UserError(
                 f"--publish needs a token for {self.kind} in ${name} (with permission to write releases)"
+            )
+        if any(c.isspace() or not c.isprintable() for c in value):
+            raise UserError(
+                f"the token in ${name} holds a line break, space or control character: no token does"
             )
         return name, value
 

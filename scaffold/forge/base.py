@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import urllib.parse
 from collections.abc import Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +57,8 @@ class PublishResult:
     uploaded: bool  # False: the identical asset was already there
     replaced: bool
     notes_updated: bool
+    draft: bool = False  # the release is a draft: its assets are public once it is published
+    cleaned: int = 0  # leftovers of an interrupted upload (empty, unfinished assets) deleted
 
 
 def with_notes(body: str | None, notes: str) -> str | None:
@@ -67,12 +70,31 @@ def with_notes(body: str | None, notes: str) -> str | None:
     return f"{body.rstrip()}\n\n{block}" if body.strip() else block
 
 
-def half_published(forge: str, tag: str, asset: str, exc: Exception) -> Exception:
-    """The release exists but the asset is not on it: say so, and that a re-run completes it."""
-    cls = type(exc) if isinstance(exc, LibnixError) else NetworkError
-    return cls(
-        f"{forge}: the release {tag} exists but uploading {asset} failed ({exc}); run again to complete it"
-    )
+def file_body(asset: Asset, field_name: str | None = None, headers: dict[str, str] | None = None) -> Any:
+    """The asset as a request body, opened anew for each attempt (a retry sends all of it again)."""
+
+    def make(files: ExitStack) -> dict[str, Any]:
+        fh = files.enter_context(open(asset.path, "rb"))  # noqa: SIM115 (the ExitStack closes it)
+        if field_name is not None:  # multipart: requests computes the length
+            return {"files": {field_name: (asset.name, fh, "application/x-bzip2")}}
+        return {"data": fh, "headers": {"Content-Length": str(asset.size), **(headers or {})}}
+
+    return make
+
+
+def check_upload(forge: str, asset: Asset, size: Any, digest: Any = None, state: Any = None) -> None:
+    """An upload counts once the forge holds all of it: its size, and its digest where the forge says."""
+    problems = []
+    if state not in (None, "uploaded"):
+        problems.append(f"state {state!r}")
+    if size is not None and size != asset.size:
+        problems.append(f"{size} bytes of {asset.size}")
+    if digest and digest != f"sha256:{asset.sha256}":
+        problems.append(f"digest {digest}")
+    if problems:
+        raise NetworkError(
+            f"{forge}: the forge holds a different {asset.name} after the upload ({', '.join(problems)})"
+        )
 
 
 class ReleaseOps(Protocol):
@@ -85,6 +107,7 @@ class ReleaseOps(Protocol):
     def body(self, release: dict[str, Any]) -> str | None: ...
     def set_body(self, release: dict[str, Any], body: str) -> None: ...
     def assets(self, release: dict[str, Any]) -> Iterable[dict[str, Any]]: ...
+    def complete(self, existing: dict[str, Any]) -> bool: ...
     def same(self, existing: dict[str, Any], asset: Asset) -> bool: ...
     def delete(self, release: dict[str, Any], existing: dict[str, Any]) -> None: ...
     def upload(self, release: dict[str, Any], asset: Asset) -> str: ...
@@ -93,33 +116,48 @@ class ReleaseOps(Protocol):
 
 
 def publish_release(ops: ReleaseOps, tag: str, asset: Asset, notes: str, force: bool) -> PublishResult:
-    release = ops.find(tag)
-    created = release is None
-    if release is None:
-        release = ops.create(tag, with_notes("", notes) or notes)
+    """Find (drafts too) or create the release, append the notes once, upload the asset unless the same
+    file is there. Every failure says what is already done; running again completes it."""
+    done: list[str] = []
     try:
+        release = ops.find(tag)
+        created = release is None
+        if release is None:
+            release = ops.create(tag, with_notes("", notes) or notes)
+            done.append(f"created the release {tag}")
         notes_updated = False
         if not created:
             body = with_notes(ops.body(release), notes)
             if body is not None:
                 ops.set_body(release, body)
                 notes_updated = True
+                done.append("appended the notes")
+        draft = bool(release.get("draft"))
         replaced = False
-        for existing in ops.assets(release):
+        cleaned = 0
+        for existing in list(ops.assets(release)):
             if existing.get("name") != asset.name:
                 continue
+            if not ops.complete(existing):  # an interrupted upload of ours: garbage, not the user's file
+                ops.delete(release, existing)
+                cleaned += 1
+                done.append(f"deleted an unfinished {asset.name}")
+                continue
             if ops.same(existing, asset):
-                return PublishResult(
-                    ops.release_url(release), ops.download_url(existing), created, False, False, notes_updated
-                )
+                return PublishResult(ops.release_url(release), ops.download_url(existing), created, False,
+                                     False, notes_updated, draft, cleaned)  # fmt: skip
             if not force:
                 raise UserError(f"{ops.name}: {asset.name} is already on the release {tag} and differs: "
                                 "--force replaces it")  # fmt: skip
             ops.delete(release, existing)
             replaced = True
+            done.append(f"deleted the old {asset.name}")
         url = ops.upload(release, asset)
     except LibnixError as exc:
-        if created or exc.exit_code != 1:
-            raise half_published(ops.name, tag, asset.name, exc) from None
+        if done:
+            what = "; ".join(done)
+            raise type(exc)(f"{exc} (already done: {what}; run again to complete the release)") from None
         raise
-    return PublishResult(ops.release_url(release), url, created, True, replaced, notes_updated)
+    return PublishResult(
+        ops.release_url(release), url, created, True, replaced, notes_updated, draft, cleaned
+    )

@@ -1,7 +1,8 @@
 """Gitea, Forgejo and Codeberg: archive and release-attachment URLs, and publishing through the API (v1).
 
-Gitea's release API follows GitHub's; only attachments differ (multipart upload, no digest, their own
-delete path), so the operations are GitHub's with those three replaced.
+Gitea's release API follows GitHub's (a draft, too, is found only in the list of releases); only
+attachments differ (multipart upload, no digest, their own delete path), so the operations are GitHub's
+with those replaced.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import github
-from .base import Asset, PublishResult, Remote, publish_release, quote
+from .base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
 from .http import Api
 
 
@@ -25,7 +26,7 @@ def asset_url(r: Remote, tag: str, asset: str) -> str:
 
 def api(r: Remote, token_name: str, token: str) -> Api:
     headers = {"Authorization": f"token {token}", "Accept": "application/json"}
-    return Api(f"{r.base}/api/v1", headers, token_name, "Gitea")
+    return Api(f"{r.base}/api/v1", headers, token_name, "Gitea", page={"limit": 50})
 
 
 @dataclass
@@ -41,11 +42,13 @@ class _Ops(github._Ops):
     def delete(self, release: dict[str, Any], existing: dict[str, Any]) -> None:
         self.api.request("DELETE", f"{self.repo}/releases/{release['id']}/assets/{existing['id']}")
 
+    def complete(self, existing: dict[str, Any]) -> bool:
+        return True  # a Gitea attachment exists only once its upload is complete
+
     def upload(self, release: dict[str, Any], asset: Asset) -> str:
-        with open(asset.path, "rb") as fh:
-            files = {"attachment": (asset.name, fh, "application/x-bzip2")}
-            path = f"{self.repo}/releases/{release['id']}/assets"
-            done = self.api.json("POST", path, params={"name": asset.name}, files=files)
+        path = f"{self.repo}/releases/{release['id']}/assets"
+        done = self.api.json("POST", path, params={"name": asset.name}, body=file_body(asset, "attachment"))
+        check_upload(self.name, asset, done.get("size"))
         return str(done["browser_download_url"])
 
 

@@ -7,7 +7,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Asset, PublishResult, Remote, publish_release, quote
+from .base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
 from .http import Api
 
 
@@ -26,7 +26,7 @@ def api(r: Remote, token_name: str, token: str) -> Api:
         "Accept": "application/vnd.github+json",
         "X-GitHub-Api-Version": "2022-11-28",
     }
-    return Api(base, headers, token_name, "GitHub")
+    return Api(base, headers, token_name, "GitHub", page={"per_page": 100})
 
 
 @dataclass
@@ -39,7 +39,10 @@ class _Ops:
         resp = self.api.request(
             "GET", f"{self.repo}/releases/tags/{urllib.parse.quote(tag, safe='')}", ok=(200, 404)
         )
-        return None if resp.status_code == 404 else resp.json()
+        if resp.status_code == 200:
+            return self.api.decode("GET", resp)
+        # a draft is not found by its tag (404): only the list of releases shows it
+        return next((r for r in self.api.paginate(f"{self.repo}/releases") if r.get("tag_name") == tag), None)
 
     def create(self, tag: str, body: str) -> dict[str, Any]:
         return self.api.json(
@@ -55,6 +58,10 @@ class _Ops:
     def assets(self, release: dict[str, Any]) -> Any:
         return self.api.paginate(f"{self.repo}/releases/{release['id']}/assets")
 
+    def complete(self, existing: dict[str, Any]) -> bool:
+        # a failed upload can leave an asset in state `starter` (GitHub's REST docs, "Upload a release asset")
+        return existing.get("state", "uploaded") == "uploaded"
+
     def same(self, existing: dict[str, Any], asset: Asset) -> bool:
         digest = existing.get("digest")
         if digest:
@@ -69,9 +76,9 @@ class _Ops:
 
     def upload(self, release: dict[str, Any], asset: Asset) -> str:
         url = release["upload_url"].split("{", 1)[0]
-        headers = {"Content-Type": "application/x-bzip2", "Content-Length": str(asset.size)}
-        with open(asset.path, "rb") as fh:
-            done = self.api.json("POST", url, params={"name": asset.name}, data=fh, headers=headers)
+        body = file_body(asset, headers={"Content-Type": "application/x-bzip2"})
+        done = self.api.json("POST", url, params={"name": asset.name}, body=body)
+        check_upload(self.name, asset, done.get("size"), done.get("digest"), done.get("state"))
         return str(done["browser_download_url"])
 
     def release_url(self, release: dict[str, Any]) -> str:

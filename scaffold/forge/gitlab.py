@@ -9,7 +9,7 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Asset, PublishResult, Remote, publish_release, quote
+from .base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
 from .http import Api
 
 PACKAGE = "libnix-buildsystem"
@@ -21,12 +21,21 @@ def tarball_url(r: Remote, tag: str) -> str:
     return f"{r.base}/{r.owner}/{r.repo}/-/archive/{quote(tag)}/{quote(name)}.tar.gz"
 
 
+def filepath(asset: str) -> str:
+    """The link's `direct_asset_path`, as GitLab validates it (app/models/releases/link.rb FILEPATH_REGEX
+    `\\A/(?:[\\-\\.\\w]+/?)*[\\da-zA-Z]+\\z`, at most 128 characters): no `+` (libnix-1.0+v1.0.tar.bz2), and
+    an alphanumeric last character."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", asset)
+    name = re.sub(r"[^A-Za-z0-9]+$", "", name)[-127:] or "asset"
+    return "/" + name
+
+
 def asset_url(r: Remote, tag: str, asset: str) -> str:
-    return f"{r.base}/{r.owner}/{r.repo}/-/releases/{quote(tag)}/downloads/{quote(asset)}"
+    return f"{r.base}/{r.owner}/{r.repo}/-/releases/{quote(tag)}/downloads{filepath(asset)}"
 
 
 def api(r: Remote, token_name: str, token: str) -> Api:
-    return Api(f"{r.base}/api/v4", {"PRIVATE-TOKEN": token}, token_name, "GitLab")
+    return Api(f"{r.base}/api/v4", {"PRIVATE-TOKEN": token}, token_name, "GitLab", page={"per_page": 100})
 
 
 @dataclass
@@ -57,6 +66,9 @@ class _Ops:
     def assets(self, release: dict[str, Any]) -> Any:
         return self.api.paginate(f"{self.project}/releases/{self._tag(release['tag_name'])}/assets/links")
 
+    def complete(self, existing: dict[str, Any]) -> bool:
+        return True  # a link is made only after its package file was checked
+
     def same(self, existing: dict[str, Any], asset: Asset) -> bool:
         resp = self.api.request("GET", existing["url"])
         return hashlib.sha256(resp.content).hexdigest() == asset.sha256
@@ -68,9 +80,12 @@ class _Ops:
     def upload(self, release: dict[str, Any], asset: Asset) -> str:
         version = re.sub(r"[^A-Za-z0-9._-]", "_", release["tag_name"])
         path = f"{self.project}/packages/generic/{PACKAGE}/{version}/{quote(asset.name)}"
-        with open(asset.path, "rb") as fh:
-            self.api.request("PUT", path, data=fh)
-        link = {"name": asset.name, "url": self.api.url(path), "direct_asset_path": f"/{asset.name}",
+        self.api.request("PUT", path, body=file_body(asset))  # retried: each time with the whole file
+        # GitLab answers a PUT without the file's size or digest: read it back before linking it
+        stored = self.api.request("GET", path).content
+        digest = "sha256:" + hashlib.sha256(stored).hexdigest()
+        check_upload(self.name, asset, len(stored), digest)
+        link = {"name": asset.name, "url": self.api.url(path), "direct_asset_path": filepath(asset.name),
                 "link_type": "package"}  # fmt: skip
         tag = self._tag(release["tag_name"])
         done = self.api.json("POST", f"{self.project}/releases/{tag}/assets/links", json=link)

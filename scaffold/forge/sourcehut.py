@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UserError
-from .base import NOTES_MARKER, Asset, PublishResult, Remote, publish_release, quote
+from .base import NOTES_MARKER, Asset, PublishResult, Remote, check_upload, publish_release, quote
 from .http import Api
 
 
@@ -91,6 +91,9 @@ class _Ops:
             for a in release["artifacts"]
         ]
 
+    def complete(self, existing: dict[str, Any]) -> bool:
+        return True  # an artifact is one GraphQL call: there or not
+
     def same(self, existing: dict[str, Any], asset: Asset) -> bool:
         return bool(existing.get("checksum") == f"sha256:{asset.sha256}")
 
@@ -100,7 +103,9 @@ class _Ops:
     def upload(self, release: dict[str, Any], asset: Asset) -> str:
         variables = {"repoId": release["repo_id"], "revspec": f"refs/tags/{release['tag']}", "file": None}
         with open(asset.path, "rb") as fh:
-            self._graphql(_UPLOAD, variables, files={"0": (asset.name, fh, "application/x-bzip2")})
+            done = self._graphql(_UPLOAD, variables, files={"0": (asset.name, fh, "application/x-bzip2")})
+        stored = done.get("uploadArtifact") or {}
+        check_upload(self.name, asset, stored.get("size"), stored.get("checksum"))
         return asset_url(self.remote, release["tag"], asset.name)
 
     def release_url(self, release: dict[str, Any]) -> str:
