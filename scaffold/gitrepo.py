@@ -1,7 +1,10 @@
 """The git side: find the repository, resolve tags and revisions, and stream `git archive` of a ref.
 
-The archive is made as a forge makes it: from the ref's tree, with the tree's `.gitattributes`
-(export-ignore, export-subst), and with the user's own config neutralised where it would change bytes.
+The archive is made as a forge makes it: from the ref's tree with the tree's own `.gitattributes`
+(export-ignore, export-subst) and nothing of this machine's. The forge never sees the repository's
+`.git/config` (a smudge filter), `.git/info/attributes`, `core.attributesFile` or other global and
+system config, `refs/replace/` objects, or an uncommitted `.mailmap`: git archive runs in a temporary
+bare repository that borrows the objects (alternates) and has none of these.
 """
 
 from __future__ import annotations
@@ -19,7 +22,11 @@ from .environ import child_env
 from .errors import ExternalError, UserError
 
 # config that would make a local archive differ from the forge's
-_NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0002")
+_NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0002",
+            "-c", "core.attributesFile=/dev/null")  # fmt: skip
+# no global or system config, no system attributes, no replace objects
+_NO_MACHINE = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1",
+               "GIT_NO_REPLACE_OBJECTS": "1"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -87,10 +94,36 @@ def tree_paths(ref: Ref) -> frozenset[str]:
 
 @contextmanager
 def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
-    """`git archive --format=tar REF` as a pipe; git's failure surfaces when the stream ends."""
-    cmd = ["git", "-C", ref.repo, *_NEUTRAL, "archive", "--format=tar", ref.name]
+    """`git archive --format=tar REF` as the forge makes it, as a pipe; git's failure surfaces when the
+    stream ends."""
+    with tempfile.TemporaryDirectory(prefix="libnix-archive-") as view:
+        _bare_view(ref, view)
+        cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={ref.commit}:.mailmap",
+               "archive", "--format=tar", ref.commit]  # fmt: skip
+        with _archive_pipe(ref, cmd) as stream:
+            yield stream
+
+
+def _bare_view(ref: Ref, view: str) -> None:
+    """A bare repository that sees the ref's objects through alternates, and nothing else of the user's."""
+    objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
+    objects = os.path.join(ref.repo, objects) if not os.path.isabs(objects) else objects
+    subprocess.run(["git", "init", "-q", "--bare", view], check=True, capture_output=True,
+                   env=child_env(**_NO_MACHINE))  # fmt: skip
+    alternates = os.path.join(view, "objects", "info", "alternates")
+    with open(alternates, "w") as fh:
+        fh.write(os.path.realpath(objects) + "\n")
+        # a repository that borrows objects itself (a --shared or --reference clone) lends them on
+        inherited = os.path.join(objects, "info", "alternates")
+        if os.path.exists(inherited):
+            with open(inherited) as more:
+                fh.write(more.read())
+
+
+@contextmanager
+def _archive_pipe(ref: Ref, cmd: list[str]) -> Iterator[IO[bytes]]:
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env()
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env(**_NO_MACHINE)
     )
     assert proc.stdout is not None and proc.stderr is not None
     try:

@@ -369,3 +369,71 @@ def test_a_missing_git_object_is_reported_in_gits_words(make_repo) -> None:
     proc = libnix("hash", "--tag", "v1", "-C", str(repo))
     assert proc.returncode == 3 and proc.stderr.count("\n") == 1
     assert f"git archive v1 failed: error: cannot read '{blob}'" in proc.stderr
+
+
+NO_MACHINE = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_NO_REPLACE_OBJECTS": "1"}
+
+
+def _forge_hash(repo: Path, tmp_path: Path, nix) -> str:
+    """What the forge serves: `git archive` in a bare clone of what was pushed (no local config, no
+    info/attributes, no replace refs, no worktree), by a git with no user config."""
+    bare = tmp_path / "forge.git"
+    if not bare.exists():
+        subprocess.run(
+            ["git", "clone", "-q", "--bare", str(repo), str(bare)],
+            check=True,
+            env={**os.environ, **NO_MACHINE},
+        )
+    tarball = tmp_path / "forge.tar.gz"
+    with open(tarball, "wb") as fh:
+        subprocess.run(["git", "-C", str(bare), "archive", "--format=tar.gz", "--prefix=p/", "v1"],
+                       check=True, stdout=fh, env={**os.environ, **NO_MACHINE})  # fmt: skip
+    return nix.prefetch_unpack(tarball)
+
+
+def _local_hash(repo: Path, tmp_path: Path, nix, env: dict[str, str] | None = None) -> str:
+    """What a plain `git archive` in the checkout makes, with this machine's settings."""
+    tarball = tmp_path / "local.tar.gz"
+    with open(tarball, "wb") as fh:
+        subprocess.run(["git", "-C", str(repo), "archive", "--format=tar.gz", "--prefix=p/", "v1"],
+                       check=True, stdout=fh, env={**os.environ, **(env or {})})  # fmt: skip
+    return nix.prefetch_unpack(tarball)
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["smudge filter", "info/attributes", "core.attributesFile", "replace object", "uncommitted mailmap"],
+)
+def test_this_machines_git_settings_do_not_change_the_hash(
+    setting: str, make_repo, tmp_path: Path, nix
+) -> None:
+    """The forge's tarball is `git archive` of the pushed tree with only its own .gitattributes: none of
+    this machine's git settings may reach libnix's hash (each one does reach a plain local git archive)."""
+    repo = make_repo()
+    _write(repo / "notes.txt", "hello world\n")
+    _write(repo / "README.md", "# readme\n")
+    _write(repo / "VERSION", "$Format:%aN$\n")
+    _write(repo / ".gitattributes", "*.txt filter=rot13\nVERSION export-subst\n")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config")}
+    if setting == "smudge filter":
+        git(repo, "config", "filter.rot13.smudge", "tr a-z n-za-m")
+    elif setting == "info/attributes":
+        _write(repo / ".git" / "info" / "attributes", "README.md export-ignore\n")
+    elif setting == "core.attributesFile":
+        _write(home / "attrs", "*.md export-ignore\n")
+        _write(home / ".gitconfig", f"[core]\n\tattributesFile = {home / 'attrs'}\n")
+    elif setting == "replace object":
+        other = subprocess.run(["git", "-C", str(repo), "hash-object", "-w", "--stdin"], input=b"replaced\n",
+                               capture_output=True, check=True).stdout.decode().strip()  # fmt: skip
+        git(repo, "replace", git(repo, "rev-parse", "HEAD:README.md"), other)
+    elif setting == "uncommitted mailmap":
+        _write(repo / ".mailmap", "Someone Else <test@example.invalid>\n")
+    forge = _forge_hash(repo, tmp_path, nix)
+    assert _local_hash(repo, tmp_path, nix, env) != forge  # the setting matters to git archive here
+    proc = libnix("hash", "--tag", "v1", "-C", str(repo), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == forge
