@@ -54,23 +54,44 @@ def git(
     return proc
 
 
-def toplevel(path: str) -> str:
+def toplevel(path: str, *, bare: bool = False) -> str:
+    """The work tree's top level (with `bare`: a bare repository's own directory too)."""
     if not os.path.exists(path):
         raise UserError(f"{path}: no such directory")
     if not os.path.isdir(path):
         raise UserError(f"{path} is not a directory")
-    proc = git(path, "rev-parse", "--show-toplevel", check=False)
+    where = os.path.abspath(path)
+    proc = git(path, "rev-parse", "--is-bare-repository", check=False)
     if proc.returncode != 0:
-        raise UserError(f"{os.path.abspath(path)} is not inside a git repository")
+        if "dubious ownership" in proc.stderr.decode("utf-8", "replace"):  # not "no repository": say it
+            raise UserError(
+                f"{where} belongs to another user and git refuses it (dubious ownership): "
+                f"git config --global --add safe.directory {where}"
+            )
+        raise UserError(f"{where} is not inside a git repository")
+    if proc.stdout.decode().strip() == "true":
+        if not bare:
+            raise UserError(f"{where} is a bare repository: this command needs a work tree")
+        return git(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
+    proc = git(path, "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0 and bare:
+        return git(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
+    if proc.returncode != 0:
+        raise UserError(f"{where} is inside a git directory, not a work tree")
     return proc.stdout.decode().strip()
 
 
 def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref:
-    repo = toplevel(path)
+    repo = toplevel(path, bare=True)
     if tag is not None:
         name = f"refs/tags/{tag}"
         proc = git(repo, "rev-parse", "--verify", "--quiet", f"{name}^{{commit}}", check=False)
         if proc.returncode != 0:
+            kind = git(repo, "cat-file", "-t", f"{name}^{{}}", check=False).stdout.decode().strip()
+            if kind in ("tree", "blob"):
+                raise UserError(
+                    f"the tag {tag!r} points to a {kind}, not a commit: no forge makes a tarball of it"
+                )
             raise UserError(f"no tag {tag!r} in {repo} (git tag --list shows the tags)")
         return Ref(repo, name, proc.stdout.decode().strip(), tag)
     assert rev is not None

@@ -437,3 +437,23 @@ def test_this_machines_git_settings_do_not_change_the_hash(
     proc = libnix("hash", "--tag", "v1", "-C", str(repo), env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == forge
+
+
+def test_bare_repositories_tags_of_trees_and_other_owners(make_repo, tmp_path: Path, nix) -> None:
+    repo = make_repo()
+    _write(repo / "a.txt", "a\n")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    git(repo, "tag", "of-a-tree", "HEAD^{tree}")
+    bare = tmp_path / "bare.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
+    expected = nix.prefetch_unpack(forge_tarball(repo, "v1", tmp_path / "v1.tar.gz"))
+    for where in (bare, repo / ".git"):  # -C a bare repository, or the .git directory: the same objects
+        proc = libnix("hash", "--tag", "v1", "-C", str(where))
+        assert proc.returncode == 0 and proc.stdout.strip() == expected, proc.stderr
+    tree = libnix("hash", "--tag", "of-a-tree", "-C", str(repo))
+    assert tree.returncode == 1 and "points to a tree, not a commit" in tree.stderr
+    # a repository owned by another user: git's own reason, not "not inside a git repository"
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
+    other = libnix("hash", "--tag", "v1", "-C", str(repo), env=env)
+    assert other.returncode == 1 and "dubious ownership" in other.stderr and "safe.directory" in other.stderr
