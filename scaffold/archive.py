@@ -15,7 +15,7 @@ import os
 import stat
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from .errors import UserError
@@ -135,26 +135,33 @@ def feed_directory(builder: NarBuilder, root: str) -> None:
     """Walk a directory in NAR order, like `nix-hash --type sha256 DIR`, one file open at a time."""
     root_b = os.fsencode(root)
 
-    def walk(path: bytes, parts: tuple[bytes, ...]) -> None:
+    def entries(path: bytes) -> Iterator[os.DirEntry[bytes]]:
         with os.scandir(path) as it:
-            entries = sorted(it, key=lambda e: e.name)
-        for entry in entries:
+            return iter(sorted(it, key=lambda e: e.name))
+
+    # depth first in NAR order, with a stack of its own: a tree 100,000 directories deep is fine
+    stack: list[tuple[tuple[bytes, ...], Iterator[os.DirEntry[bytes]]]] = []
+    try:
+        stack.append(((), entries(root_b)))
+        while stack:
+            parts, it = stack[-1]
+            entry = next(it, None)
+            if entry is None:
+                stack.pop()
+                continue
             child = (*parts, entry.name)
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISLNK(st.st_mode):
                 builder.add_symlink(child, os.readlink(entry.path))
             elif stat.S_ISDIR(st.st_mode):
                 builder.add_dir(child)
-                walk(entry.path, child)
+                stack.append((child, entries(entry.path)))
             elif stat.S_ISREG(st.st_mode):
                 with open(entry.path, "rb") as reader:
                     builder.add_file(child, st.st_size, bool(st.st_mode & stat.S_IXUSR), reader)
             else:
                 shown = os.fsdecode(entry.path)
                 raise UserError(f"{shown} is a device, fifo or socket, which nix cannot store")
-
-    try:
-        walk(root_b, ())
     except PermissionError as exc:
         raise UserError(f"cannot read {exc.filename}: permission denied") from None
 

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from . import __version__
-from .errors import LibnixError
+from .errors import LibnixError, one_line
 
 HASH_FORMATS = ("nix32", "sri", "base16", "prefixed")
 
@@ -297,11 +297,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return func(args)
     except LibnixError as exc:
-        print(f"libnix: error: {exc}", file=sys.stderr)
+        print(f"libnix: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # the file system said no where no module expected it: still one line
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"libnix: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        print(f"libnix: error: {one_line(f'{where}{exc.strerror or exc}')}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("libnix: interrupted", file=sys.stderr)

@@ -30,8 +30,10 @@ def download(url: str, dest: BinaryIO, progress: Progress | None = None) -> int:
                 done += len(chunk)
                 if progress:
                     progress(done, size_hint)
-            if size_hint is not None and done != size_hint:
-                raise NetworkError(f"download of {url} ended early: {done} of {size_hint} bytes")
+            # with a Content-Encoding (gzip), Content-Length counts the encoded bytes: compare those
+            received = resp.raw.tell() if resp.headers.get("Content-Encoding") else done
+            if size_hint is not None and received != size_hint:
+                raise NetworkError(f"download of {url} ended early: {received} of {size_hint} bytes")
             return done
     except requests.exceptions.Timeout:
         raise NetworkError(f"download of {url} timed out") from None

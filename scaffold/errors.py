@@ -27,3 +27,9 @@ class ExternalError(LibnixError):
 
 class NetworkError(ExternalError):
     """A download or API call failed for reasons outside the user's input (exit 3)."""
+
+
+def one_line(message: str) -> str:
+    """A message as one printable line: a file or member name may hold a newline or a control
+    character, which is shown escaped (\\n, \\x1b) instead of breaking the line or the terminal."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in message)

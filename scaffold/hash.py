@@ -108,7 +108,16 @@ def hash_url(url: str, progress: Progress | None = None) -> HashResult:
     with tempfile.NamedTemporaryFile(prefix="libnix-download-") as tmp:
         download(url, tmp, progress)
         tmp.flush()
-        result = hash_tarball(tmp.name)
+        try:
+            result = hash_tarball(tmp.name)
+        except UserError as exc:  # about the URL the user gave, not a temporary file
+            with open(tmp.name, "rb") as fh:
+                head = fh.read(512).lstrip().lower()
+            if head.startswith((b"<!doctype html", b"<html")):
+                raise UserError(
+                    f"{url} is a web page, not an archive (a login page, or a wrong URL?)"
+                ) from None
+            raise UserError(str(exc).replace(f"tarball {tmp.name}", url).replace(tmp.name, url)) from None
     return _relabel(result, url, "url")
 
 

@@ -3,6 +3,9 @@ asks nix itself (`nix-hash`, `nix-prefetch-url --unpack`, `builtins.fetchTarball
 
 from __future__ import annotations
 
+import functools
+import gzip
+import http.server
 import io
 import json
 import os
@@ -10,6 +13,7 @@ import random
 import shutil
 import subprocess
 import tarfile
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -457,3 +461,70 @@ def test_bare_repositories_tags_of_trees_and_other_owners(make_repo, tmp_path: P
     env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TEST_ASSUME_DIFFERENT_OWNER": "1"}
     other = libnix("hash", "--tag", "v1", "-C", str(repo), env=env)
     assert other.returncode == 1 and "dubious ownership" in other.stderr and "safe.directory" in other.stderr
+
+
+class _Encoded(http.server.SimpleHTTPRequestHandler):
+    """Serves FILE.tar as `Content-Encoding: gzip` (Content-Length counts the encoded bytes)."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = Path(self.directory) / self.path.lstrip("/")
+        body = gzip.compress(path.read_bytes()) if path.suffix == ".tar" else path.read_bytes()
+        self.send_response(200)
+        if path.suffix == ".tar":
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Type", "text/html" if path.suffix == ".html" else "application/x-tar")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_urls_with_content_encoding_and_web_pages(tree: Path, tmp_path: Path, nix) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    with tarfile.open(www / "src.tar", "w") as tar:
+        tar.add(tree, arcname="src")
+    (www / "login.html").write_text("<!DOCTYPE html><html><body>Sign in</body></html>\n")
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_Encoded, directory=str(www))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        proc = libnix("hash", f"{base}/src.tar")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == nix.prefetch_unpack(www / "src.tar")
+        page = libnix("hash", f"{base}/login.html")
+        assert page.returncode == 1 and f"{base}/login.html is a web page" in page.stderr
+        assert "libnix-download-" not in page.stderr
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_very_deep_tree_and_names_that_break_lines(tmp_path: Path, nix) -> None:
+    deep = tmp_path / "deep"
+    deep.mkdir()
+    fd = os.open(deep, os.O_RDONLY)
+    for _ in range(1100):  # relative to a directory descriptor: no path grows past PATH_MAX here
+        os.mkdir("d", dir_fd=fd)
+        inner = os.open("d", os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    leaf = os.open("leaf", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+    os.write(leaf, b"deep\n")
+    os.close(leaf)
+    os.close(fd)
+    proc = libnix("hash", str(deep))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == nix.hash_dir(deep)
+    odd = tmp_path / "odd.tar"
+    with tarfile.open(odd, "w") as tar:
+        info = tarfile.TarInfo("top/a\nb\x1b[31m")
+        info.type = tarfile.CHRTYPE
+        tar.addfile(info)
+    bad = libnix("hash", str(odd))
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "a\\nb\\x1b[31m" in bad.stderr and "\x1b" not in bad.stderr
