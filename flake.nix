@@ -39,6 +39,7 @@
             requests
             tree-sitter
             tree-sitter-grammars.tree-sitter-nix
+            zstandard
           ];
           # libnix runs git; nix itself is optional (verification only) and comes from the user's PATH
           makeWrapperArgs = [
@@ -88,6 +89,7 @@
                         requests
                   tree-sitter
                   tree-sitter-grammars.tree-sitter-nix
+                  zstandard
                   pytest
                   pytest-xdist
                 ]

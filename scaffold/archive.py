@@ -29,6 +29,7 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"PK\x03\x04", "zip"),
     (b"PK\x05\x06", "zip"),
     (b"\x28\xb5\x2f\xfd", "zst"),
+    (b"\x5d\x00\x00", "lzma"),  # the legacy .lzma ("alone") format: properties 0x5d, a dictionary size
 )
 
 _CORRUPT = (EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
@@ -72,14 +73,34 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     if kind == "bz2":
         return bz2.BZ2File(buffered)  # type: ignore[return-value]
     if kind == "xz":
-        return lzma.LZMAFile(buffered)  # type: ignore[return-value]
+        return _Checked(lzma.LZMAFile(buffered))  # type: ignore[return-value]
+    if kind == "lzma":
+        return lzma.LZMAFile(buffered, format=lzma.FORMAT_ALONE)  # type: ignore[return-value]
+    if kind == "zst":
+        import zstandard  # only for .tar.zst
+
+        reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
+        return io.BufferedReader(reader, CHUNK)  # type: ignore[arg-type, return-value]
     return buffered  # type: ignore[return-value]
+
+
+class _Checked:
+    """An xz stream read to its very end once the tar inside is complete: a truncated file lacks the
+    stream footer (and its check), and nix refuses it, though every tar member arrived."""
+
+    def __init__(self, inner: lzma.LZMAFile) -> None:
+        self.read = inner.read
+
+    def finish(self) -> None:
+        while self.read(CHUNK):
+            pass
 
 
 def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
     """Read a tar stream (plain, gzip, bzip2 or xz) entry by entry, never seeking."""
     try:
-        for member, body in iter_tar(_decompressed(stream).read):
+        source = _decompressed(stream)
+        for member, body in iter_tar(source.read):
             parts = split_path(member.name, what)
             if not parts:
                 continue  # the archive's "./" itself
@@ -98,6 +119,8 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
                 shown = member.name.decode("utf-8", "replace")
                 what_kind = "a device or fifo" if kind in (b"3", b"4", b"6") else f"tar type {kind!r}"
                 raise UserError(f"{what} has {shown!r}, {what_kind}, which nix cannot store")
+        if isinstance(source, _Checked):
+            source.finish()
     except _CORRUPT as exc:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
@@ -180,10 +203,8 @@ def tarball_feeder(path: str) -> Feeder:
     kind = sniff(head)
     if kind == "zip":
         return lambda builder: feed_zip(builder, path, what)
-    if kind == "zst":
-        raise UserError(f"{what} is zstd-compressed, which libnix cannot read yet; use .tar.gz/.xz/.bz2")
     if kind == "unknown":
-        raise UserError(f"{what} is not a supported archive (tar, tar.gz, tar.bz2, tar.xz or zip)")
+        raise UserError(f"{what} is not a supported archive (tar, tar.gz/.bz2/.xz/.zst/.lzma, or zip)")
 
     def feed(builder: NarBuilder) -> None:
         with open(path, "rb") as fh:

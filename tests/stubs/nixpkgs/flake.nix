@@ -47,10 +47,10 @@
         };
         setuptools = drv "x86_64-linux" "setuptools";
         copier = drv "x86_64-linux" "copier";
-        gitpython = drv "x86_64-linux" "gitpython";
         requests = drv "x86_64-linux" "requests";
         tree-sitter = drv "x86_64-linux" "tree-sitter";
         tree-sitter-grammars.tree-sitter-nix = drv "x86_64-linux" "tree-sitter-nix";
+        zstandard = drv "x86_64-linux" "zstandard";
         pytest = drv "x86_64-linux" "pytest";
         pytest-xdist = drv "x86_64-linux" "pytest-xdist";
       };
