@@ -125,6 +125,15 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
 
+def _zip_name(info: zipfile.ZipInfo) -> bytes:
+    """The name's bytes as stored. Python decodes a name without the UTF-8 flag as cp437; Info-ZIP
+    writes UTF-8 names without the flag, and nix keeps the stored bytes: encoding back to cp437 gives
+    them exactly."""
+    if info.flag_bits & 0x800:
+        return info.filename.encode("utf-8", "surrogateescape")
+    return info.filename.encode("cp437")
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text.splitlines()[0]
@@ -137,13 +146,19 @@ def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
         with zipfile.ZipFile(path) as zf:
             members = []
             for info in zf.infolist():
-                parts = split_path(info.filename.encode("utf-8", "surrogateescape"), what)
+                parts = split_path(_zip_name(info), what)
                 if parts:
                     members.append((parts, info))
             members.sort(key=lambda item: item[0])
             for parts, info in members:
-                mode = info.external_attr >> 16
-                if info.is_dir() or stat.S_ISDIR(mode):
+                # unix mode bits count only in a zip made on unix; MS-DOS/Windows ones (creator
+                # system 0) carry none, as libarchive reads them
+                mode = info.external_attr >> 16 if info.create_system != 0 else 0
+                if (
+                    info.is_dir()
+                    or stat.S_ISDIR(mode)
+                    or (info.create_system == 0 and info.external_attr & 0x10)
+                ):
                     builder.add_dir(parts)
                 elif stat.S_ISLNK(mode):
                     builder.add_symlink(parts, zf.read(info))

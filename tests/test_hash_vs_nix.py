@@ -518,9 +518,12 @@ def test_a_very_deep_tree_and_names_that_break_lines(tmp_path: Path, nix) -> Non
     os.write(leaf, b"deep\n")
     os.close(leaf)
     os.close(fd)
-    proc = libnix("hash", str(deep))
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == nix.hash_dir(deep)
+    try:
+        proc = libnix("hash", str(deep))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == nix.hash_dir(deep)
+    finally:  # pytest's own clean-up of old runs recurses: leave no tree that deep behind
+        subprocess.run(["rm", "-rf", str(deep)], check=True)
     odd = tmp_path / "odd.tar"
     with tarfile.open(odd, "w") as tar:
         info = tarfile.TarInfo("top/a\nb\x1b[31m")
@@ -563,3 +566,33 @@ def test_zstd_and_legacy_lzma_tarballs_and_a_truncated_xz(tree: Path, tmp_path: 
     assert refused.returncode != 0  # nix's verdict
     proc = libnix("hash", str(cut))
     assert proc.returncode == 1 and "corrupt or truncated" in proc.stderr
+
+
+def test_zips_from_info_zip_and_from_windows(tmp_path: Path, nix) -> None:
+    """Info-ZIP's zip stores UTF-8 names without the UTF-8 flag (Python reads them as cp437); a zip made
+    on MS-DOS/Windows (creator system 0) has no unix mode bits: libarchive, and so nix, keeps the stored
+    name bytes and makes no file executable there."""
+    src = tmp_path / "src"
+    (src / "top").mkdir(parents=True)
+    (src / "top" / "café.txt").write_text("x\n")
+    (src / "top" / "run.sh").write_text("#!/bin/sh\n")
+    (src / "top" / "run.sh").chmod(0o755)
+    infozip = tmp_path / "infozip.zip"
+    subprocess.run(
+        ["zip", "-qr", str(infozip), "top"], cwd=src, check=True, env={**os.environ, "LC_ALL": "C.UTF-8"}
+    )
+    assert not zipfile.ZipFile(infozip).getinfo("top/run.sh").flag_bits & 0x800
+    dos = tmp_path / "dos.zip"
+    with zipfile.ZipFile(dos, "w") as zf:
+        for name, data, mode in (
+            ("top/run.sh", b"#!/bin/sh\n", 0o100755),
+            ("top/dir\\file.txt", b"x\n", 0o100644),
+        ):
+            info = zipfile.ZipInfo(name)
+            info.create_system = 0
+            info.external_attr = mode << 16
+            zf.writestr(info, data)
+    for archive in (infozip, dos):
+        proc = libnix("hash", str(archive))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == nix.prefetch_unpack(archive), archive.name
