@@ -56,9 +56,8 @@ def _looks_like_v7_tar(block: bytes) -> bool:
 
 
 def split_path(name: bytes, what: str) -> tuple[bytes, ...]:
-    """Normalise an archive member path as unpacking does: `./a//b/` is `a/b`; refuse escapes."""
-    if name.startswith(b"/"):
-        raise UserError(f"{what} has an absolute member path {name.decode('utf-8', 'replace')!r}")
+    """Normalise an archive member path as unpacking does: `./a//b/` is `a/b`, `/a` is `a` (nix extracts
+    each entry below its own directory); refuse escapes."""
     parts = tuple(p for p in name.split(b"/") if p and p != b".")
     if b".." in parts:
         raise UserError(f"{what} has a member path with '..': {name.decode('utf-8', 'replace')!r}")

@@ -149,13 +149,13 @@ class NarBuilder:
         if existing is not None:
             if existing.kind == "dir":
                 return
-            self._replace(parent, name)
+            self._replace(parent, name, "dir")
         self._attach(parent, name, _Node("dir", _join(parent.path, name)))
         self._advance()
 
     def add_symlink(self, parts: tuple[bytes, ...], target: bytes) -> None:
         parent, name = self._arrive(parts)
-        self._replace(parent, name)
+        self._replace(parent, name, "link")
         self._attach(parent, name, _Node("link", _join(parent.path, name), target=target))
         self._advance()
 
@@ -163,7 +163,7 @@ class NarBuilder:
         """Consume `size` bytes of `reader` before returning: straight into the hash when it is this
         file's turn, else into the spool."""
         parent, name = self._arrive(parts)
-        self._replace(parent, name)
+        self._replace(parent, name, "file")
         node = _Node("file", _join(parent.path, name), executable=executable, size=size, reader=reader)
         self._attach(parent, name, node)
         self._advance()
@@ -175,13 +175,16 @@ class NarBuilder:
         source = self._lookup(target)
         if source is None and self._eager:
             raise OrderViolation("hard link into a directory already hashed and dropped")
+        if source is not None and source.kind == "link":  # a hard link to a symlink is that symlink again
+            self.add_symlink(parts, source.target)
+            return
         if source is None or source.kind != "file":
             raise UserError(f"archive has a hard link {_show(parts)} to a missing file {_show(target)}")
         if source.offset < 0:
             # its content went straight into the hash: only a run that keeps every file can copy it
             raise OrderViolation("hard link to a file already hashed")
         parent, name = self._arrive(parts)
-        self._replace(parent, name)
+        self._replace(parent, name, "file")
         node = _Node(
             "file",
             _join(parent.path, name),
@@ -227,9 +230,14 @@ class NarBuilder:
             if depth >= k:
                 self._raise_bound(node, name)
             child = node.children.get(name)
+            if child is not None and child.kind == "link":
+                raise UserError(
+                    f"archive has {_show(parts)} inside the symlink {_show(parts[: depth + 1])}: "
+                    "nix refuses to extract through a symlink"
+                )
             if child is None or child.kind != "dir":
                 if child is not None:
-                    self._replace(node, name)
+                    self._replace(node, name, "dir")
                 child = _Node("dir", _join(node.path, name))
                 self._attach(node, name, child)
             node = child
@@ -271,11 +279,18 @@ class NarBuilder:
         parent.children[name] = node
         heapq.heappush(parent.pending, name)
 
-    def _replace(self, parent: _Node, name: bytes) -> None:
-        """A later archive entry for the same name wins, as when unpacking."""
-        old = parent.children.pop(name, None)
+    def _replace(self, parent: _Node, name: bytes, kind: str) -> None:
+        """A later archive entry for the same name wins, as when unpacking; but a directory that holds
+        something is not replaced by a file or a symlink (libarchive removes only an empty one)."""
+        old = parent.children.get(name)
         if old is None:
             return
+        if old.kind == "dir" and kind != "dir" and (old.children or old.emitted):
+            raise UserError(
+                f"archive has {_show((parent.path, name))} as a directory with entries and then as a {kind}: "
+                "nix refuses to replace it"
+            )
+        parent.children.pop(name)
         if old.emitted or self._eager:
             raise OrderViolation(f"{_show((parent.path, name))} appears twice in the archive")
         parent.pending.remove(name)

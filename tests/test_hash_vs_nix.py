@@ -596,3 +596,41 @@ def test_zips_from_info_zip_and_from_windows(tmp_path: Path, nix) -> None:
         proc = libnix("hash", str(archive))
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == nix.prefetch_unpack(archive), archive.name
+
+
+def _tar_of(path: Path, entries: list[tuple[str, bytes, bytes, str]]) -> Path:
+    """A tar of (name, type, data, link) entries, written as they come (Python's tarfile, GNU format)."""
+    with tarfile.open(path, "w", format=tarfile.GNU_FORMAT) as tar:
+        for name, kind, data, link in entries:
+            info = tarfile.TarInfo(name)
+            info.type, info.linkname, info.size = kind, link, len(data) if kind == tarfile.REGTYPE else 0
+            tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
+    return path
+
+
+EDGE_TARS = {  # nix's verdict, then what the tar holds
+    "absolute member paths": ("accepts", [("/top/a", tarfile.REGTYPE, b"a\n", "")]),
+    "a hard link to a symlink": ("accepts", [("top/s", tarfile.SYMTYPE, b"", "target"),
+                                             ("top/h", tarfile.LNKTYPE, b"", "top/s")]),
+    "an empty directory replaced by a file": ("accepts", [("top/d", tarfile.DIRTYPE, b"", ""),
+                                                           ("top/d", tarfile.REGTYPE, b"f", "")]),
+    "a directory with entries replaced by a file": ("refuses", [("top/d", tarfile.DIRTYPE, b"", ""),
+                                                                 ("top/d/x", tarfile.REGTYPE, b"x", ""),
+                                                                 ("top/d", tarfile.REGTYPE, b"f", "")]),
+    "an entry through a symlink": ("refuses", [("top/d", tarfile.DIRTYPE, b"", ""),
+                                               ("top/l", tarfile.SYMTYPE, b"", "/etc"),
+                                               ("top/l/x", tarfile.REGTYPE, b"x", "")]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(EDGE_TARS))
+def test_tars_nix_accepts_or_refuses(case: str, tmp_path: Path, nix) -> None:
+    verdict, entries = EDGE_TARS[case]
+    tar = _tar_of(tmp_path / "edge.tar", entries)
+    by_nix = subprocess.run(["nix-prefetch-url", "--unpack", f"file://{tar}"], capture_output=True, text=True)
+    assert (by_nix.returncode == 0) == (verdict == "accepts"), by_nix.stderr
+    proc = libnix("hash", str(tar))
+    if verdict == "accepts":
+        assert proc.returncode == 0 and proc.stdout.strip() == by_nix.stdout.strip(), proc.stderr
+    else:
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "nix refuses" in proc.stderr
