@@ -215,6 +215,8 @@ def tarball_feeder(path: str) -> Feeder:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
     kind = sniff(head)
+    if kind == "unknown" and zipfile.is_zipfile(path):
+        kind = "zip"  # a self-extracting zip: a program first, the zip after it (found from its end)
     if kind == "zip":
         return lambda builder: feed_zip(builder, path, what)
     if kind == "unknown":

@@ -33,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         description="Print the hash that builtins.fetchTarball and nixpkgs fetchzip verify: the "
         "SHA-256 of the NAR of the unpacked tree, its single top-level directory stripped.",
     )
-    h.add_argument("source", nargs="?", help="directory, tarball (.tar[.gz|.bz2|.xz], .zip) or URL")
+    h.add_argument(
+        "source", nargs="?",
+        help="directory (a symlink to one is refused: nix-hash would hash the link itself), tarball "
+        "(.tar[.gz|.bz2|.xz|.zst|.lzma], .zip) or URL",
+    )  # fmt: skip
     ref = h.add_mutually_exclusive_group()
     ref.add_argument("--tag", help="hash `git archive` of this tag, as the forge serves it")
     ref.add_argument("--rev", help="hash `git archive` of this revision")

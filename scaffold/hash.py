@@ -65,6 +65,11 @@ def compute(opts: HashOptions, progress: Progress | None = None) -> HashResult:
         return hash_url(src, progress)
     if "://" in src:
         raise UserError(f"unsupported URL scheme in {src!r} (http, https and file are)")
+    if os.path.isdir(src) and os.path.islink(src.rstrip("/") or "/"):
+        raise UserError(
+            f"{src} is a symlink to a directory: nix-hash hashes the link itself; give the directory "
+            f"({os.path.realpath(src)}) to hash what it holds"
+        )
     if os.path.isdir(src):
         return hash_directory(src)
     if os.path.exists(src):

@@ -74,6 +74,12 @@ def _pax(data: bytes) -> dict[bytes, bytes]:
     return records
 
 
+def _signed_sum(block: bytes) -> int:
+    """The header checksum as some old tars computed it: over signed bytes (libarchive accepts both)."""
+    total = sum(b - 256 if b > 127 else b for b in block[:148]) + 256
+    return total + sum(b - 256 if b > 127 else b for b in block[156:512])
+
+
 def _skip_padding(read: Read, size: int) -> None:
     pad = -size % BLOCK
     if pad and len(read(pad)) < pad:
@@ -93,19 +99,20 @@ def iter_tar(read: Read) -> Iterator[tuple[Member, Body]]:
             return  # no end-of-archive blocks: accepted, as libarchive accepts it
         if block == _ZERO:
             return
-        if _number(block[148:156]) != sum(block) - sum(block[148:156]) + 256:
+        stored = _number(block[148:156])
+        if stored != sum(block) - sum(block[148:156]) + 256 and stored != _signed_sum(block):
             raise ValueError("bad tar header checksum")
         kind = block[156:157]
         size = _number(block[124:136])
         if b"size" in pax:
             size = int(pax[b"size"])
         body = Body(read, size)
-        if kind in (b"x", b"g", b"L", b"K"):
+        if kind in (b"x", b"X", b"g", b"L", b"K"):
             data = body.read(size)
             if len(data) < size:
                 raise EOFError("tar archive ends inside an extended header")
             _skip_padding(read, size)
-            if kind == b"x":
+            if kind in (b"x", b"X"):  # X: Solaris' extended header, before POSIX named it x
                 pax = _pax(data)
             elif kind == b"L":
                 long_name = _cstr(data)

@@ -634,3 +634,52 @@ def test_tars_nix_accepts_or_refuses(case: str, tmp_path: Path, nix) -> None:
         assert proc.returncode == 0 and proc.stdout.strip() == by_nix.stdout.strip(), proc.stderr
     else:
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "nix refuses" in proc.stderr
+
+
+def _rechecksum(header: bytearray, signed: bool) -> None:
+    header[148:156] = b" " * 8
+    total = sum((b - 256 if signed and b > 127 else b) for b in header[:512])
+    header[148:156] = b"%06o\0 " % total
+
+
+def test_old_tar_dialects_and_self_extracting_zips(tmp_path: Path, nix) -> None:
+    """Checksums over signed bytes (old tars), Solaris' `X` extended header, a zip behind a program:
+    nix unpacks each, and libnix hashes each as nix does."""
+    signed = io.BytesIO()
+    with tarfile.open(fileobj=signed, mode="w", format=tarfile.USTAR_FORMAT, encoding="latin-1") as tar:
+        info = tarfile.TarInfo("top/caf\xe9")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"a\n"))
+    data = bytearray(signed.getvalue())
+    _rechecksum(data, signed=True)
+    (tmp_path / "signed.tar").write_bytes(bytes(data))
+    solaris = io.BytesIO()
+    with tarfile.open(fileobj=solaris, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        info = tarfile.TarInfo("top/" + "long" * 40)
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"a\n"))
+    data = bytearray(solaris.getvalue())
+    assert data[156:157] == b"x"
+    data[156:157] = b"X"
+    _rechecksum(data, signed=False)
+    (tmp_path / "solaris.tar").write_bytes(bytes(data))
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("top/a.txt", b"a\n")
+    (tmp_path / "sfx.zip").write_bytes(b"#!/bin/sh\necho self-extracting\nexit 0\n" + inner.getvalue())
+    for name in ("signed.tar", "solaris.tar", "sfx.zip"):
+        proc = libnix("hash", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == nix.prefetch_unpack(tmp_path / name), name
+
+
+def test_a_symlink_to_a_directory_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "f").write_text("x\n")
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    proc = libnix("hash", str(tmp_path / "link"))
+    assert (
+        proc.returncode == 1
+        and "symlink to a directory" in proc.stderr
+        and str(tmp_path / "real") in proc.stderr
+    )
