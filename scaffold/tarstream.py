@@ -1,4 +1,5 @@
-"""A minimal, fast tar reader that never seeks: ustar, pax (`x`, `g`), GNU long names, base-256 sizes.
+"""A minimal, fast tar reader that never seeks: ustar, pax (`x`, `g`), GNU long names, base-256 sizes,
+GNU sparse files (expanded by `sparse.py`).
 
 Python's tarfile costs several times more per member, which shows on trees of tens of thousands of
 files, and it refuses a valid archive that holds only a pax global header: what `git archive` writes
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from . import sparse
 
 Read = Callable[[int], bytes]
 BLOCK = 512
@@ -58,8 +62,9 @@ def _cstr(field: bytes) -> bytes:
     return field.split(b"\0", 1)[0]
 
 
-def _pax(data: bytes) -> dict[bytes, bytes]:
-    records: dict[bytes, bytes] = {}
+def _pax(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The records in order (GNU's sparse format 0.0 repeats keys)."""
+    records: list[tuple[bytes, bytes]] = []
     pos = 0
     while pos < len(data):
         if data[pos] == 0:
@@ -69,7 +74,7 @@ def _pax(data: bytes) -> dict[bytes, bytes]:
         if length <= 0:
             raise ValueError("malformed pax header")
         key, _, value = data[space + 1 : pos + length - 1].partition(b"=")
-        records[key] = value
+        records.append((key, value))
         pos += length
     return records
 
@@ -86,11 +91,12 @@ def _skip_padding(read: Read, size: int) -> None:
         raise EOFError("tar archive ends inside padding")
 
 
-def iter_tar(read: Read) -> Iterator[tuple[Member, Body]]:
+def iter_tar(read: Read) -> Iterator[tuple[Member, Any]]:
     """Members in archive order; each body must be read (or is drained) before the next member."""
     long_name: bytes | None = None
     long_link: bytes | None = None
     pax: dict[bytes, bytes] = {}
+    records: list[tuple[bytes, bytes]] = []
     while True:
         block = read(BLOCK)
         if len(block) < BLOCK:
@@ -113,7 +119,8 @@ def iter_tar(read: Read) -> Iterator[tuple[Member, Body]]:
                 raise EOFError("tar archive ends inside an extended header")
             _skip_padding(read, size)
             if kind in (b"x", b"X"):  # X: Solaris' extended header, before POSIX named it x
-                pax = _pax(data)
+                records = _pax(data)
+                pax = dict(records)
             elif kind == b"L":
                 long_name = _cstr(data)
             elif kind == b"K":
@@ -126,8 +133,21 @@ def iter_tar(read: Read) -> Iterator[tuple[Member, Body]]:
         link = pax.get(b"linkpath", long_link or _cstr(block[157:257]))
         if kind in FILE_TYPES and name.endswith(b"/"):
             kind = b"5"  # old tars mark directories by a trailing slash only
-        yield Member(name, kind, size, _number(block[100:108]), link), body
+        mode = _number(block[100:108])
+        found = sparse.from_pax(records) if kind in FILE_TYPES and records else None
+        if kind == b"S":  # old GNU sparse file
+            regions, real = sparse.old_gnu(block, read)
+            yield Member(name, b"0", real, mode, link), sparse.Expanded(body.read, regions, real)
+        elif found is not None:
+            regions, real, real_name, in_data = found
+            if in_data:
+                regions, _ = sparse.map_in_data(body.read)
+            name = real_name or name
+            yield Member(name, kind, real, mode, link), sparse.Expanded(body.read, regions, real)
+        else:
+            yield Member(name, kind, size, mode, link), body
         body.drain()
         _skip_padding(read, size)
         long_name = long_link = None
         pax = {}
+        records = []

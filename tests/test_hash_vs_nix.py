@@ -683,3 +683,25 @@ def test_a_symlink_to_a_directory_is_refused(tmp_path: Path) -> None:
         and "symlink to a directory" in proc.stderr
         and str(tmp_path / "real") in proc.stderr
     )
+
+
+@pytest.mark.parametrize(
+    "flags", [["--format=gnu"], *(["--format=pax", f"--sparse-version={v}"] for v in ("0.0", "0.1", "1.0"))]
+)
+def test_gnu_sparse_files_expand_as_nix_expands_them(flags: list[str], tmp_path: Path, nix) -> None:
+    """GNU tar --sparse stores only a sparse file's data regions (old GNU `S` headers, pax formats 0.0,
+    0.1 and 1.0): nix writes the holes as zeros, and so the hash holds them."""
+    top = tmp_path / "src" / "top"
+    top.mkdir(parents=True)
+    with open(top / "sparse.bin", "wb") as fh:
+        for offset in (0, 70_000, 300_000, 1_000_000):
+            fh.seek(offset)
+            fh.write(b"data@%d\n" % offset * 50)
+        fh.truncate(1_500_000)
+    (top / "small.txt").write_text("small\n")
+    tar = tmp_path / "sparse.tar"
+    subprocess.run(["tar", "--sparse", *flags, "-cf", str(tar), "top"], cwd=tmp_path / "src", check=True)
+    assert tar.stat().st_size < 100_000  # stored sparse, not expanded
+    proc = libnix("hash", str(tar))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == nix.prefetch_unpack(tar) == nix.hash_dir(top)
