@@ -110,6 +110,11 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
                 builder.add_dir(parts)
             elif kind == b"2":
                 builder.add_symlink(parts, member.linkname)
+            elif kind == b"1" and member.size:
+                # a pax hard link with data: written through the link, so the file both names share
+                # holds the link's data and mode (libarchive)
+                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)  # type: ignore[arg-type]
+                builder.add_hardlink(split_path(member.linkname, what), parts)
             elif kind == b"1":
                 builder.add_hardlink(parts, split_path(member.linkname, what))
             elif kind == b"V":

@@ -97,6 +97,7 @@ def iter_tar(read: Read) -> Iterator[tuple[Member, Any]]:
     long_link: bytes | None = None
     pax: dict[bytes, bytes] = {}
     records: list[tuple[bytes, bytes]] = []
+    pax_archive = False  # a pax header seen: a hard link's size is data then, else it means nothing
     while True:
         block = read(BLOCK)
         if len(block) < BLOCK:
@@ -112,8 +113,11 @@ def iter_tar(read: Read) -> Iterator[tuple[Member, Any]]:
         size = _number(block[124:136])
         if b"size" in pax:
             size = int(pax[b"size"])
+        if kind == b"1" and not pax_archive:
+            size = 0  # old tars may put the target's size on a hard link: no data follows (libarchive)
         body = Body(read, size)
         if kind in (b"x", b"X", b"g", b"L", b"K"):
+            pax_archive = pax_archive or kind in (b"x", b"X", b"g")
             data = body.read(size)
             if len(data) < size:
                 raise EOFError("tar archive ends inside an extended header")

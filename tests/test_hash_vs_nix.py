@@ -705,3 +705,41 @@ def test_gnu_sparse_files_expand_as_nix_expands_them(flags: list[str], tmp_path:
     proc = libnix("hash", str(tar))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == nix.prefetch_unpack(tar) == nix.hash_dir(top)
+
+
+def _raw_header(name: bytes, kind: bytes, size: int, mode: int, link: bytes = b"") -> bytes:
+    """A ustar header as any size says (Python's tarfile writes no data for a hard link)."""
+    h = bytearray(512)
+    h[0 : len(name)] = name
+    h[100:108] = b"%07o\0" % mode
+    h[108:116] = h[116:124] = b"%07o\0" % 0
+    h[124:136] = b"%011o\0" % size
+    h[136:148] = b"%011o\0" % 0
+    h[156:157] = kind
+    h[157 : 157 + len(link)] = link
+    h[257:265] = b"ustar\x0000"
+    _rechecksum(h, signed=False)
+    return bytes(h)
+
+
+def _raw_pax(path: bytes) -> bytes:
+    record = b" path=%s\n" % path
+    record = str(len(record) + 2).encode() + record
+    return _raw_header(b"PaxHeader/x", b"x", len(record), 0o644) + record.ljust(512, b"\0")
+
+
+def test_hard_links_with_a_size(tmp_path: Path, nix) -> None:
+    """A pax hard link may carry data: libarchive writes it through the link, so the file both names
+    share holds that data and the link entry's mode. An old ustar hard link may carry the target's size
+    with no data after it: nothing to read."""
+    link = _raw_header(b"top/h", b"1", 1, 0o755, b"top/f")
+    pax = (_raw_pax(b"top/f") + _raw_header(b"top/f", b"0", 1, 0o644) + b"A".ljust(512, b"\0")
+           + _raw_pax(b"top/h") + link + b"B".ljust(512, b"\0"))  # fmt: skip
+    ustar = (_raw_header(b"top/f", b"0", 1, 0o644) + b"A".ljust(512, b"\0")
+             + _raw_header(b"top/h", b"1", 5, 0o644, b"top/f"))  # fmt: skip
+    for name, data in (("pax.tar", pax), ("ustar.tar", ustar)):
+        tar = tmp_path / name
+        tar.write_bytes(data + bytes(1024))
+        proc = libnix("hash", str(tar))
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout.strip() == nix.prefetch_unpack(tar), name
