@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import commit_all, forge_tarball, git, libnix
+from conftest import NIX_ENV, commit_all, forge_tarball, git, libnix
 
 from scaffold.hash import HashOptions, compute
 
@@ -743,3 +743,31 @@ def test_hard_links_with_a_size(tmp_path: Path, nix) -> None:
         proc = libnix("hash", str(tar))
         assert proc.returncode == 0, proc.stderr
         assert proc.stdout.strip() == nix.prefetch_unpack(tar), name
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--format", "pax", "-z"], ["--format", "ustar", "-j"], ["--format", "gnutar", "-J"],
+     ["--format", "zip"], ["--format", "pax", "--zstd"]],
+)  # fmt: skip
+def test_bsdtar_archives(options: list[str], tree: Path, tmp_path: Path, nix) -> None:
+    """Archives made by libarchive's own bsdtar (Debian's libarchive-tools), as nix's unpacker reads."""
+    out = tmp_path / "out.archive"
+    proc = subprocess.run(["bsdtar", "-c", *options, "-f", str(out), "-C", str(tree.parent), tree.name],
+                          capture_output=True, text=True)  # fmt: skip
+    if proc.returncode != 0 and options[1] == "ustar":
+        assert "ustar" in proc.stderr or "too long" in proc.stderr  # a name ustar cannot hold
+        return
+    assert proc.returncode == 0, proc.stderr
+    mine = libnix("hash", str(out))
+    assert mine.returncode == 0, mine.stderr
+    flagged = options[1] == "zip" and any(not p.name.isascii() for p in tree.rglob("*"))
+    if flagged:
+        # bsdtar marks non-ASCII zip names UTF-8; nix 2.8 (the referee here) then fails in any locale
+        # ("Pathname cannot be converted from UTF-8 to current locale"): libnix hashes the stored names
+        referee = subprocess.run(
+            ["nix-prefetch-url", "--unpack", f"file://{out}"], capture_output=True, text=True
+        )
+        assert referee.returncode != 0 and "converted from UTF-8" in referee.stderr
+        return
+    assert mine.stdout.strip() == nix.prefetch_unpack(out)
