@@ -765,9 +765,8 @@ def test_bsdtar_archives(options: list[str], tree: Path, tmp_path: Path, nix) ->
     if flagged:
         # bsdtar marks non-ASCII zip names UTF-8; nix 2.8 (the referee here) then fails in any locale
         # ("Pathname cannot be converted from UTF-8 to current locale"): libnix hashes the stored names
-        referee = subprocess.run(
-            ["nix-prefetch-url", "--unpack", f"file://{out}"], capture_output=True, text=True
-        )
+        cmd = ["nix-prefetch-url", "--unpack", f"file://{out}"]
+        referee = subprocess.run(cmd, capture_output=True, text=True, env=NIX_ENV)  # LC_ALL=C.UTF-8
         assert referee.returncode != 0 and "converted from UTF-8" in referee.stderr
         return
     assert mine.stdout.strip() == nix.prefetch_unpack(out)
