@@ -4,7 +4,7 @@ The archive is made as a forge makes it: from the ref's tree with the tree's own
 (export-ignore, export-subst) and nothing of this machine's. The forge never sees the repository's
 `.git/config` (a smudge filter), `.git/info/attributes`, `core.attributesFile` or other global and
 system config, `refs/replace/` objects, or an uncommitted `.mailmap`: git archive runs in a temporary
-bare repository that borrows the objects (alternates) and has none of these.
+bare repository that reads the objects where they are and has none of these.
 """
 
 from __future__ import annotations
@@ -118,33 +118,33 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     """`git archive --format=tar REF` as the forge makes it, as a pipe; git's failure surfaces when the
     stream ends."""
     with tempfile.TemporaryDirectory(prefix="libnix-archive-") as view:
-        _bare_view(ref, view)
+        env = _bare_view(ref, view)
         cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={ref.commit}:.mailmap",
                "archive", "--format=tar", ref.commit]  # fmt: skip
-        with _archive_pipe(ref, cmd) as stream:
+        with _archive_pipe(ref, cmd, env) as stream:
             yield stream
 
 
-def _bare_view(ref: Ref, view: str) -> None:
-    """A bare repository that sees the ref's objects through alternates, and nothing else of the user's."""
+def _bare_view(ref: Ref, view: str) -> dict[str, str]:
+    """A bare repository that reads the ref's objects where they are (GIT_OBJECT_DIRECTORY, and the
+    repository's own alternates) and has nothing else of the user's: its environment."""
     objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
-    objects = os.path.join(ref.repo, objects) if not os.path.isabs(objects) else objects
+    objects = os.path.realpath(os.path.join(ref.repo, objects))
     subprocess.run(["git", "init", "-q", "--bare", view], check=True, capture_output=True,
                    env=child_env(**_NO_MACHINE))  # fmt: skip
-    alternates = os.path.join(view, "objects", "info", "alternates")
-    with open(alternates, "w") as fh:
-        fh.write(os.path.realpath(objects) + "\n")
-        # a repository that borrows objects itself (a --shared or --reference clone) lends them on
-        inherited = os.path.join(objects, "info", "alternates")
-        if os.path.exists(inherited):
-            with open(inherited) as more:
-                fh.write(more.read())
+    env = {**_NO_MACHINE, "GIT_OBJECT_DIRECTORY": objects}
+    inherited = os.path.join(objects, "info", "alternates")  # a --shared or --reference clone's
+    if os.path.exists(inherited):
+        with open(inherited) as fh:
+            paths = [os.path.join(objects, p.strip()) for p in fh if p.strip() and not p.startswith("#")]
+        env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join(paths)
+    return env
 
 
 @contextmanager
-def _archive_pipe(ref: Ref, cmd: list[str]) -> Iterator[IO[bytes]]:
+def _archive_pipe(ref: Ref, cmd: list[str], env: dict[str, str]) -> Iterator[IO[bytes]]:
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env(**_NO_MACHINE)
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env(**env)
     )
     assert proc.stdout is not None and proc.stderr is not None
     try:

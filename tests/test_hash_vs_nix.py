@@ -453,7 +453,9 @@ def test_bare_repositories_tags_of_trees_and_other_owners(make_repo, tmp_path: P
     bare = tmp_path / "bare.git"
     git(tmp_path, "clone", "-q", "--bare", str(repo), str(bare))
     expected = nix.prefetch_unpack(forge_tarball(repo, "v1", tmp_path / "v1.tar.gz"))
-    for where in (bare, repo / ".git"):  # -C a bare repository, or the .git directory: the same objects
+    shared = tmp_path / "shared"  # objects borrowed from the original through alternates
+    git(tmp_path, "clone", "-q", "--shared", str(repo), str(shared))
+    for where in (bare, repo / ".git", shared):  # a bare repository, a .git directory, a --shared clone
         proc = libnix("hash", "--tag", "v1", "-C", str(where))
         assert proc.returncode == 0 and proc.stdout.strip() == expected, proc.stderr
     tree = libnix("hash", "--tag", "of-a-tree", "-C", str(repo))
