@@ -6,9 +6,16 @@ from __future__ import annotations
 import os
 
 
-def child_env(**extra: str) -> dict[str, str]:
-    from .forge import TOKENS
+# where each forge's token comes from (the forge modules read them; nothing else may see them)
+TOKENS = {
+    "github": "GITHUB_TOKEN",
+    "gitlab": "GITLAB_TOKEN",
+    "gitea": "GITEA_TOKEN",
+    "sourcehut": "SRHT_TOKEN",
+}
 
+
+def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in TOKENS.values()}
     env.update(extra)
     return env

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..environ import TOKENS
 from ..errors import UserError
 from . import gitea, github, gitlab, sourcehut
 from .base import Asset, PublishResult, Remote, quote
@@ -28,14 +29,6 @@ _KNOWN_HOSTS = {
 
 
 _MODULES: dict[str, Any] = {"github": github, "gitlab": gitlab, "gitea": gitea, "sourcehut": sourcehut}
-
-
-TOKENS = {
-    "github": "GITHUB_TOKEN",
-    "gitlab": "GITLAB_TOKEN",
-    "gitea": "GITEA_TOKEN",
-    "sourcehut": "SRHT_TOKEN",
-}
 
 
 @dataclass(frozen=True)
