@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 
-
 # where each forge's token comes from (the forge modules read them; nothing else may see them)
 TOKENS = {
     "github": "GITHUB_TOKEN",
