@@ -120,7 +120,7 @@ def refresh(root: Path) -> tuple[dict[str, Need], bool]:
     value = _generated(src)
     if value is None:
         return needs, False
-    line = data[data.rfind(b"\n", 0, value.start_byte) + 1 : value.start_byte].decode()
+    line = src.line_before(value.start_byte)
     indent = line[: len(line) - len(line.lstrip())]
     new = data[: value.start_byte] + render(needs, indent).encode() + data[value.end_byte :]
     if new != data:

@@ -74,6 +74,10 @@ class Source:
     def line_at(self, offset: int) -> int:
         return self.data.count(b"\n", 0, offset) + 1
 
+    def line_before(self, offset: int) -> str:
+        """The text of offset's line up to it: its indentation, or what stands before a node there."""
+        return self.data[self.data.rfind(b"\n", 0, offset) + 1 : offset].decode("utf-8", "replace")
+
     def node_at(self, start: int, end: int) -> Node | None:
         return self.root.descendant_for_byte_range(start, end)
 

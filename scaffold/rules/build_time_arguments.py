@@ -84,13 +84,12 @@ def _use_problem(src: ns.Source, ident: Node) -> str | None:
     phase = ns.binding_name(src, binding) if binding is not None and binding.type == "binding" else ""
     if string.type != "indented_string_expression" or not _PHASE.search(phase):
         return "is used outside a build phase"
-    data = src.data
-    before = data[data.rfind(b"\n", 0, hole.start_byte) + 1 : hole.start_byte]
-    after = data[hole.end_byte : hole.end_byte + 1]
-    alone_before = before.strip() == b"" or before.endswith((b" ", b"\t"))
+    before = src.line_before(hole.start_byte)
+    after = src.data[hole.end_byte : hole.end_byte + 1]
+    alone_before = before.strip() == "" or before.endswith((" ", "\t"))
     if not alone_before or after not in (b" ", b"\n", b"\t"):
         return "is not a word of its own (quoted or glued to other text)"
-    if not _RUSTC.match(_command_start(data, hole.start_byte).lstrip()):
+    if not _RUSTC.match(_command_start(src.data, hole.start_byte).lstrip()):
         return "is used in a command that is not rustc's"
     return None
 
@@ -142,7 +141,7 @@ def _read_into_string(src: ns.Source, read: Node) -> tuple[Node, str] | None:
     if [src.text(a).replace(" ", "") for a in outer_args[:2]] != ['["\\n"]', '[""]']:
         return None
     files = f"(map ({src.text(param)}: {src.text(path)}) {src.text(map_args[1])})"
-    line = src.data[src.data.rfind(b"\n", 0, outer.start_byte) + 1 : outer.start_byte].decode()
+    line = src.line_before(outer.start_byte)
     indent = line[: len(line) - len(line.lstrip())]
     pad = indent + ("  " if line.strip() else "")
     body = reader().replace("\n", "\n" + pad + "  ")
