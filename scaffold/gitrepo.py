@@ -69,16 +69,15 @@ def toplevel(path: str, *, bare: bool = False) -> str:
                 f"git config --global --add safe.directory {where}"
             )
         raise UserError(f"{where} is not inside a git repository")
-    if proc.stdout.decode().strip() == "true":
+    if proc.stdout.decode().strip() != "true":
+        top = git(path, "rev-parse", "--show-toplevel", check=False)
+        if top.returncode == 0:
+            return top.stdout.decode().strip()
         if not bare:
-            raise UserError(f"{where} is a bare repository: this command needs a work tree")
-        return git(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
-    proc = git(path, "rev-parse", "--show-toplevel", check=False)
-    if proc.returncode != 0 and bare:
-        return git(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
-    if proc.returncode != 0:
-        raise UserError(f"{where} is inside a git directory, not a work tree")
-    return proc.stdout.decode().strip()
+            raise UserError(f"{where} is inside a git directory, not a work tree")
+    elif not bare:
+        raise UserError(f"{where} is a bare repository: this command needs a work tree")
+    return git(path, "rev-parse", "--absolute-git-dir").stdout.decode().strip()
 
 
 def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref:
@@ -165,8 +164,7 @@ def _archive_pipe(ref: Ref, cmd: list[str], env: dict[str, str]) -> Iterator[IO[
             pass
         code = proc.wait()
         if code != 0:
-            err = proc.stderr.read().decode("utf-8", "replace").strip()
-            raise ExternalError(f"git archive {ref.label} failed: {err.splitlines()[-1] if err else code}")
+            raise ExternalError(f"git archive {ref.label} failed: {_last_error(proc, code)}")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -181,8 +179,11 @@ def _finished_with_error(proc: subprocess.Popen[bytes]) -> str | None:
         code = proc.wait(timeout=2)
     except subprocess.TimeoutExpired:
         return None
-    if code == 0:
-        return None
+    return None if code == 0 else _last_error(proc, code)
+
+
+def _last_error(proc: subprocess.Popen[bytes], code: int) -> str:
+    """What a failed git said last, else its exit code."""
     assert proc.stderr is not None
     err = proc.stderr.read().decode("utf-8", "replace").strip()
     return err.splitlines()[-1] if err else f"exit {code}"
