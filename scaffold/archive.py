@@ -157,12 +157,9 @@ def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
             for parts, info in members:
                 # unix mode bits count only in a zip made on unix; MS-DOS/Windows ones (creator
                 # system 0) carry none, as libarchive reads them
-                mode = info.external_attr >> 16 if info.create_system != 0 else 0
-                if (
-                    info.is_dir()
-                    or stat.S_ISDIR(mode)
-                    or (info.create_system == 0 and info.external_attr & 0x10)
-                ):
+                dos = info.create_system == 0
+                mode = 0 if dos else info.external_attr >> 16
+                if info.is_dir() or stat.S_ISDIR(mode) or (dos and info.external_attr & 0x10):
                     builder.add_dir(parts)
                 elif stat.S_ISLNK(mode):
                     builder.add_symlink(parts, zf.read(info))

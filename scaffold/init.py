@@ -78,7 +78,7 @@ def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict
     return data
 
 
-def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any]:
+def project_defaults(root: Path, project: cargo.Project | None, own_release: str | None) -> dict[str, Any]:
     """What the project says, as answers to the template's questions."""
     facts: dict[str, Any] = {}
     if project is not None:
@@ -108,7 +108,7 @@ def project_defaults(root: Path, project: cargo.Project | None) -> dict[str, Any
         facts["default_branch"] = branch
     if patterns:
         facts["tag_patterns"] = patterns
-    facts["release_workflow"] = workflows.own_release_workflow(root) is None
+    facts["release_workflow"] = own_release is None  # the project's own release workflow, if any
     return facts
 
 
@@ -224,7 +224,8 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             f"no Cargo.toml in {root}: libnix init works in a Rust crate or workspace, or an empty directory"
         )
     project = None if new_crate else cargo.read_project(root)
-    defaults = project_defaults(root, project) if root.exists() else {}
+    own = workflows.own_release_workflow(root) if root.exists() else None
+    defaults = project_defaults(root, project, own) if root.exists() else {}
     if new_crate:
         defaults.update(project_name=data.get("project_name") or cargo.crate_name_for(root), binaries=[])
         defaults["binaries"] = [defaults["project_name"]]
@@ -272,7 +273,6 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
                 f"these files exist and differ from the template: {', '.join(result.conflicts)} "
                 "(pass --force to replace them)"
             )
-        own = workflows.own_release_workflow(root) if root.exists() else None
         if (
             own
             and any(f.endswith("workflows/libnix-ci.yml") for f in files)
@@ -286,13 +286,14 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             )
         if new_crate:
             result.created_crate = ["Cargo.toml", "src/main.rs"]
-        if not (root / ".gitignore").exists() or _missing_ignores(root):
+        ignores = _missing_ignores(root) if root.exists() else list(GITIGNORE_LINES)
+        if ignores:
             result.written.append(".gitignore")
         if opts.pretend:
             result.native = native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
             return result
         try:
-            _write(root, rendered, result, new_crate, str(defaults["project_name"]))
+            _write(root, rendered, result, new_crate, str(defaults["project_name"]), ignores)
             _fill_native_deps(root, result.native, result.warnings)
         except OSError as exc:
             raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
@@ -302,15 +303,18 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
 def _fill_native_deps(root: Path, native: list[str], warnings: list[str]) -> None:
     """Cargo.dependencies.nix gets what Cargo.lock's crates need; a file of the user's own is left alone."""
     needs, owned = native_deps.refresh(root)
-    native += native_deps.summary(needs)
+    lines = native_deps.summary(needs)
+    native += lines
     if needs and not owned:
         warnings.append(
             f"{native_deps.FILE} is your own (no `generated` binding): libnix changed nothing in it. From "
-            f"Cargo.lock, crates need: {'; '.join(native_deps.summary(needs))}"
+            f"Cargo.lock, crates need: {'; '.join(lines)}"
         )
 
 
-def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name: str) -> None:
+def _write(
+    root: Path, rendered: Path, result: InitResult, new_crate: bool, name: str, ignores: list[str]
+) -> None:
     """Write everything, or on failure remove what this run created: a failed init leaves no debris."""
     created: list[Path] = []
     made_root = not root.exists()
@@ -329,7 +333,7 @@ def _write(root: Path, rendered: Path, result: InitResult, new_crate: bool, name
             if not target.exists():
                 created.append(target)
             atomic_write(target, (rendered / rel).read_bytes())
-        _merge_gitignore(root)
+        _merge_gitignore(root, ignores)
     except BaseException:
         for path in reversed(created):
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
@@ -355,9 +359,8 @@ def _missing_ignores(root: Path) -> list[str]:
     return [line for line in missing if _PROBES[line] not in ignored]
 
 
-def _merge_gitignore(root: Path) -> None:
-    """Add what a nix + cargo project ignores; the user's lines stay as they are."""
-    missing = _missing_ignores(root)
+def _merge_gitignore(root: Path, missing: list[str]) -> None:
+    """Add what a nix + cargo project ignores (`missing`); the user's lines stay as they are."""
     if not missing:
         return
     path = root / ".gitignore"
