@@ -43,3 +43,17 @@ echo "== nix fetches the release asset with the hash libnix printed"
 asset_hash=$(python3 -c 'import json; print(json.load(open("libnix.json"))["asset_sha256"])')
 LC_ALL=C.UTF-8 nix-instantiate --eval --expr \
   "builtins.fetchTarball { url = \"file://$PWD/libnix-0.1.0+v0.1.0.tar.bz2\"; sha256 = \"$asset_hash\"; }"
+
+# what a consumer does with the asset, evaluated as nix would: needs a nixpkgs, which this machine has
+# only as ../shared/nix-eval's shim (real nixpkgs lib, thin package set) where that folder is beside us
+shared="$here/../shared/nix-eval"
+if [ -d "$shared" ]; then
+  echo
+  echo "== a consumer's view: nix evaluates the asset's flake and its plain caller (their nixpkgs: the shim)"
+  bash "$shared/setup.sh" "$work/nix-eval" >/dev/null
+  export LC_ALL=C.UTF-8 NIX_CONFIG="substituters ="
+  # what the export pins, already in the store as a download would leave it: fenix and the tag's tarball
+  nix-prefetch-url --unpack --name source "file://$shared/fenix-6ed03ef4.tar.gz" >/dev/null 2>&1
+  nix-prefetch-url --unpack --name source "file://$work/hello-v0.1.0.tar.gz" >/dev/null 2>&1
+  "$libnix" check libnix-0.1.0+v0.1.0 --eval --nixpkgs "$work/nix-eval/nixpkgs-shim"
+fi

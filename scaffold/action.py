@@ -42,10 +42,14 @@ def summary(doc: dict[str, Any]) -> str:
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     snippets = doc.get("snippets") or {}
     text = f"## libnix release {doc['tag']}\n\n| | |\n| --- | --- |\n{table}\n"
+    if snippets.get("build"):
+        text += f"\n### Build it\n\n```sh\n{snippets['build']}```\n"
     if snippets.get("flake"):
         text += f"\n### Use it from a flake\n\n```nix\n{snippets['flake']}```\n"
     if snippets.get("nix"):
         text += f"\n### Use it from plain nix\n\n```nix\n{snippets['nix']}```\n"
+    if snippets.get("overlay"):
+        text += f"\n### As an overlay\n\n```nix\n{snippets['overlay']}```\n"
     return text
 
 

@@ -68,7 +68,7 @@ class Finding:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
 
 
 @dataclass
@@ -161,14 +161,24 @@ def root_attributes(layout: Layout, prefer: list[str] | tuple[str, ...] = ()) ->
     """What a consumer builds. Binaries first, those named in `prefer` (the project's own, default
     members' first) before the others, so that the first one is the sensible default."""
     crates = root_crates(layout)
+    names = binary_names(layout)
 
     def key(name: str) -> tuple[bool, int, str]:
-        found = _BIN_NAME.search(crates[name].read_bytes()) if "-bin-" in name else None
-        binary = found.group(1).decode() if found else None
+        binary = names.get(name)
         rank = prefer.index(binary) if binary in prefer else len(prefer)
         return ("-bin-" not in name, rank, name)
 
     return sorted(crates, key=key)
+
+
+def binary_names(layout: Layout) -> dict[str, str]:
+    """Root crate -> the name of the binary it installs as `$out/bin/NAME` (bin crates only)."""
+    out = {}
+    for name, path in root_crates(layout).items():
+        found = _BIN_NAME.search(path.read_bytes()) if "-bin-" in name else None
+        if found:
+            out[name] = found.group(1).decode()
+    return out
 
 
 def root_crates(layout: Layout) -> dict[str, Path]:

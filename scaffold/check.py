@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import buildsystem, gitrepo
+from . import buildsystem, consumer_flake, gitrepo
+from .consumer_eval import Evaluation, evaluate
 from .download import Progress
 from .errors import UserError
 from .hash import hash_tarball, hash_url
@@ -19,6 +21,8 @@ class CheckOptions:
     tarball: str | None = None
     verify_remote: bool = False
     strict: bool = False  # IFD counts as a failure
+    eval: bool = False  # nix evaluates every consumer form (IFD disabled)
+    nixpkgs: str | None = None  # with eval: this nixpkgs in place of the pinned one
 
 
 @dataclass
@@ -26,13 +30,20 @@ class CheckResult:
     directory: Path
     report: buildsystem.Report
     pins: list[dict[str, object]] = field(default_factory=list)
+    evaluated: list[Evaluation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.report.errors
 
     def as_json(self) -> dict[str, object]:
-        return {"directory": str(self.directory), "ok": self.ok, "pins": self.pins, **self.report.as_json()}
+        return {
+            "directory": str(self.directory),
+            "ok": self.ok,
+            "pins": self.pins,
+            "evaluated": [dataclasses.asdict(e) for e in self.evaluated],
+            **self.report.as_json(),
+        }
 
 
 def inspect(
@@ -54,6 +65,7 @@ def inspect(
         except UserError:
             problem = f"malformed sha256 for {url}"
     report = buildsystem.verify(root, pin, roots, report=report)
+    report.errors += consumer_flake.lock_problems(root)
     if problem:
         report.errors.append(buildsystem.Finding(buildsystem.CALLER, 0, problem))
     return report, pin
@@ -88,4 +100,15 @@ def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
     if opts.strict:
         for finding in report.ifd:
             report.errors.append(buildsystem.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
+    if opts.eval and not report.errors:
+        result.evaluated = evaluate_forms(root, opts.nixpkgs, report)
     return result
+
+
+def evaluate_forms(root: Path, nixpkgs: str | None, report: buildsystem.Report) -> list[Evaluation]:
+    """nix evaluates every consumer form; a failure is one finding: the form, the attribute, nix's words."""
+    evaluated = evaluate(root, nixpkgs)
+    for e in evaluated:
+        if e.error is not None:
+            report.errors.append(buildsystem.Finding("nix eval", 0, f"{e.form} {e.where}: {e.error}"))
+    return evaluated

@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         "--keep-ifd", action="store_true",
         help="keep cargo (libnix)'s evaluation-time reads of build-script output (default: at build time)",
     )  # fmt: skip
+    r.add_argument(
+        "--verify", action="store_true",
+        help="before anything is written or published, let nix evaluate every root crate through each "
+        "consumer form (libnix check --eval)",
+    )  # fmt: skip
+    r.add_argument("--nixpkgs", metavar="PATH", help="with --verify: this nixpkgs in place of the pinned one")
     r.add_argument("--json", action="store_true", help="print the release manifest as JSON on stdout")
     r.set_defaults(func=_cmd_release)
 
@@ -93,6 +99,15 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--tarball", metavar="FILE", help="a local copy of the pinned tarball to compare with")
     c.add_argument("--verify-remote", action="store_true", help="download the pinned tarball and compare")
     c.add_argument("--strict", action="store_true", help="count import-from-derivation as a failure")
+    c.add_argument(
+        "--eval", action="store_true",
+        help="let nix evaluate every root crate through each consumer form (the export's flake, the plain "
+        "caller given a package set), import-from-derivation disabled",
+    )  # fmt: skip
+    c.add_argument(
+        "--nixpkgs", metavar="PATH",
+        help="with --eval: this nixpkgs (a checkout, or laid out like one) in place of the pinned one",
+    )  # fmt: skip
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(func=_cmd_check)
 
@@ -169,11 +184,16 @@ def _cmd_release(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         verify_remote=args.verify_remote,
         keep_ifd=args.keep_ifd,
+        verify=args.verify,
+        nixpkgs=args.nixpkgs,
         version=args.release_version,
         no_worktree=args.no_worktree,
         push=args.push,
         publish=args.publish,
     )
+    if args.nixpkgs and not args.verify:
+        print("libnix: error: --nixpkgs goes with --verify", file=sys.stderr)
+        return 2
     bar = Bar("downloading")
     try:
         result = run(opts, log=_log, progress=bar)
@@ -200,10 +220,14 @@ def _cmd_release(args: argparse.Namespace) -> int:
         state = "uploaded" if pub.uploaded else "already there, identical"
         print(f"  release  {pub.release_url} ({'created' if pub.created_release else 'existing'})")
         print(f"  download {pub.asset_url} ({state})")
-    print("\nConsumers, plain nix:\n")
-    print(result.snippets["nix"])
-    print("Consumers, flake:\n")
+    print("\nConsumers build it with their own nixpkgs, no import-from-derivation:\n")
+    print(result.snippets["build"])
+    print("From a flake (all systems, their nixpkgs):\n")
     print(result.snippets["flake"])
+    print("From plain nix, with their package set:\n")
+    print(result.snippets["nix"])
+    print("As an overlay:\n")
+    print(result.snippets["overlay"])
     return 0
 
 
@@ -211,9 +235,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .check import CheckOptions, run
     from .progress import Bar
 
+    if args.nixpkgs and not args.eval:
+        print("libnix: error: --nixpkgs goes with --eval", file=sys.stderr)
+        return 2
     bar = Bar("downloading")
     try:
-        result = run(CheckOptions(args.directory, args.tarball, args.verify_remote, args.strict), bar)
+        opts = CheckOptions(
+            args.directory, args.tarball, args.verify_remote, args.strict, args.eval, args.nixpkgs
+        )
+        result = run(opts, bar)
     finally:
         bar.close()
     report = result.report
@@ -226,6 +256,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"  source pin {pin['url']} {pin['sha256']} ({state})")
         for finding in report.ifd:
             print(f"  IFD (evaluation reads a build output): {finding}")
+        for evaluation in result.evaluated:
+            if evaluation.error is None:
+                print(f"  nix eval {evaluation} (no IFD)")
         for finding in report.errors:
             print(f"  error: {finding}")
         print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import ExternalError
 
 # libarchive and the parser print through the locale: keep it UTF-8
-_ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
+ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
 _BATCH = 200
 
 
@@ -33,7 +33,7 @@ def start_parse(files: list[Path]) -> Callable[[], str | None]:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                     text=True,
-                    env=_ENV,
+                    env=ENV,
                 )
             )
         except OSError as exc:

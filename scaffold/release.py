@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, buildsystem, cargo, check, exporter, gitrepo, snippets
+from . import __version__, buildsystem, cargo, check, consumer_flake, exporter, gitrepo, snippets, template
+from .consumer_eval import Evaluation
 from .download import Progress
 from .errors import HashMismatch, UserError
 from .forge import Forge, PublishResult, detect
@@ -48,6 +49,8 @@ class ReleaseOptions:
     push: bool = False
     publish: bool = False
     keep_ifd: bool = False  # leave cargo (libnix)'s eval-time reads of build-script output as they are
+    verify: bool = False  # nix evaluates every consumer form before anything is moved or published
+    nixpkgs: str | None = None  # with verify: this nixpkgs in place of the pinned one
     version: str | None = None  # default: the tag's Cargo.toml, else the tag (v1.2.3 -> 1.2.3)
 
 
@@ -64,6 +67,8 @@ class ReleaseResult:
     asset_sha256: Sha256 | None = None
     asset_url: str | None = None
     attributes: list[str] = field(default_factory=list)
+    binaries: dict[str, str] = field(default_factory=dict)  # root crate -> the binary it installs
+    systems: list[str] = field(default_factory=list)
     entry: str = "derivations/default.nix"
     report: buildsystem.Report | None = None
     dry_run: bool = False
@@ -72,6 +77,7 @@ class ReleaseResult:
     snippets: dict[str, str] = field(default_factory=dict)
     published: PublishResult | None = None
     reused: bool = False  # an earlier run's export of the same commit, published again
+    evaluated: list[Evaluation] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -90,6 +96,8 @@ class ReleaseResult:
                 else None,
             },
             "attributes": self.attributes,
+            "binaries": self.binaries,
+            "systems": self.systems,
             "entry": self.entry,
             "libnix_version": __version__,
         }
@@ -99,6 +107,8 @@ class ReleaseResult:
             doc["parsed"] = self.report.parsed
         if self.dry_run:
             doc["dry_run"] = True
+        if self.evaluated:
+            doc["evaluated"] = [dataclasses.asdict(e) for e in self.evaluated]
         if self.published is not None:
             doc["published"] = dataclasses.asdict(self.published)
         if self.snippets:
@@ -236,6 +246,8 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             return result
         if previous is not None and previous.get("commit") == ref.commit:
             _reuse(result, previous, outputs, log)
+            if opts.verify:
+                _verify(export, opts, result, buildsystem.Report(), log)
         else:
             _export(opts, ref, repo, pin, result, cargo_bin, outputs, log, project.binaries)
         if opts.publish:
@@ -273,6 +285,8 @@ def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Pa
     digest = ((asset.get("hash") or {}) if isinstance(asset, dict) else {}).get("nix32")
     result.asset_sha256 = Sha256(nix32_decode(str(digest))) if digest else None
     result.attributes = list(previous.get("attributes") or [])  # type: ignore[call-overload]
+    result.binaries = dict(previous.get("binaries") or {})  # type: ignore[call-overload]
+    result.systems = list(previous.get("systems") or [])  # type: ignore[call-overload]
     result.entry = str(previous.get("entry") or result.entry)
     result.snippets = snippets.render(result)
     result.reused = True
@@ -313,8 +327,11 @@ def _export(
         layout = buildsystem.validate_layout(staged)
         # the project's own binaries (root package, default members) first: the flake's default package
         attributes = buildsystem.root_attributes(layout, binaries)
+        result.binaries, result.systems = buildsystem.binary_names(layout), systems(ref)
         write_export_info(staged, result, layout.entry, attributes)
         report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref), keep_ifd=opts.keep_ifd)
+        description = f"{result.name} {result.version} ({result.tag}), pinned build system"
+        consumer_flake.write(staged, description)  # what it cannot write, the check below reports
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -338,6 +355,8 @@ def _export(
             log(f"note: {finding.message}")
         for finding in report.ifd:
             log(f"IFD (evaluation reads a build output): {finding}")
+        if opts.verify:
+            _verify(staged, opts, result, report, log)
         # the NAR of the packed directory is what fetchTarball of the asset checks: pack keeps every byte,
         # the executable bit and symlinks, so hashing the directory spares decompressing the asset
         result.asset_sha256 = hash_directory(str(staged)).sha256
@@ -348,6 +367,20 @@ def _export(
         write_manifest(Path(repo), export, result)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _verify(
+    export: Path, opts: ReleaseOptions, result: ReleaseResult, report: buildsystem.Report, log: Log
+) -> None:
+    """Evaluate the export as its consumers will, before it is moved into place or published."""
+    where = f"--nixpkgs {opts.nixpkgs}" if opts.nixpkgs else "the pinned nixpkgs"
+    log(f"verifying: nix evaluates every consumer form with {where}, import-from-derivation disabled")
+    result.evaluated = check.evaluate_forms(export, opts.nixpkgs, report)
+    failed = [e for e in result.evaluated if e.error is not None]
+    if failed:
+        raise UserError(f"the export does not evaluate as a consumer uses it (nothing written): {failed[0]}")
+    for evaluation in result.evaluated:
+        log(f"  evaluated {evaluation}")
 
 
 def _generate(
@@ -420,19 +453,45 @@ def _move_into_place(staging: Path, outputs: tuple[Path, ...]) -> None:
 EXPORT_INFO = "libnix-export.json"
 
 
-def write_export_info(staged: Path, result: ReleaseResult, entry: str, attributes: list[str]) -> None:
+def write_export_info(
+    staged: Path,
+    result: ReleaseResult,
+    entry: str,
+    attributes: list[str],
+) -> None:
     """What a consumer's nix reads from the export without importing anything (a file of a
     fetchTarball): the entry point, the root crates, and the source pin its project_root holds. The
-    flake of `libnix init` builds cargo (libnix) from such a release this way."""
+    flake of `libnix init` builds cargo (libnix) from such a release this way; the export's own flake
+    reads its packages, apps and systems from here."""
     doc = {
         "version": 1,
         "tag": result.tag,
         "commit": result.commit,
+        "package": result.name,
+        "package_version": result.version,
         "entry": entry,
         "attributes": attributes,
+        "default": attributes[0] if attributes else None,
+        "binaries": result.binaries,
+        "systems": result.systems,
         "source": {"url": result.url, "sha256": result.sha256.prefixed},
     }
     (staged / EXPORT_INFO).write_text(json.dumps(doc, indent=2) + "\n")
+
+
+def systems(ref: gitrepo.Ref) -> list[str]:
+    """The systems the project builds for: what `libnix init` recorded at the tag, else its default."""
+    import yaml  # copier depends on PyYAML
+
+    recorded = gitrepo.show_file(ref, template.ANSWERS)
+    try:
+        answers = yaml.safe_load(recorded) if recorded else None
+    except yaml.YAMLError:
+        answers = None
+    chosen = answers.get("systems") if isinstance(answers, dict) else None
+    if isinstance(chosen, list) and chosen and all(isinstance(s, str) for s in chosen):
+        return chosen
+    return list(template.questions()["systems"]["default"])
 
 
 def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:

@@ -1,4 +1,5 @@
-"""The consumer snippets: how another flake, or plain nix, uses a released build system."""
+"""What consumers paste: one `nix build`, a flake input that follows their nixpkgs, plain nix with their
+own package set, the overlay. Every form uses the consumer's nixpkgs, so one nixpkgs is evaluated."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ if TYPE_CHECKING:
     from .release import ReleaseResult
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
+PLACEHOLDER = "https://example.invalid/"
 
 
 def attr(name: str) -> str:
@@ -16,44 +18,61 @@ def attr(name: str) -> str:
 
 
 def render(r: ReleaseResult) -> dict[str, str]:
-    url = r.asset_url or f"https://example.invalid/{r.asset.name}"
+    url = r.asset_url or f"{PLACEHOLDER}{r.asset.name}"
     note = "" if r.asset_url else "  # where you upload the asset"
     sha = r.asset_sha256
     assert sha is not None
     pick = attr(r.attributes[0]) if r.attributes else "default"
-    input_name = re.sub(r"[^A-Za-z0-9_-]", "-", r.name) + "-buildsystem"
-    plain = f"""let
-  buildsystem = builtins.fetchTarball {{
-    url = "{url}";{note}
-    sha256 = "{sha.prefixed}";
-  }};
-in
-(import "${{buildsystem}}/cargo_build_caller.nix" {{ }}).{pick}
-"""
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", r.name)
+    if not re.match(r"[A-Za-z_]", name):
+        name = f"_{name}"
+    systems = ", ".join(r.systems) or "every system the release lists"
+    binary = r.binaries.get(r.attributes[0]) if r.attributes else None
+    build = f"nix build '{url}#default'\n"
+    if binary:
+        build += f"nix run '{url}'   # runs {binary}\n"
     flake = f"""{{
-  inputs.{input_name} = {{
-    type = "tarball";
-    url = "{url}";{note}
-    narHash = "{sha.sri}";
-    flake = false;
+  inputs = {{
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";  # yours
+    {name} = {{
+      type = "tarball";
+      url = "{url}";{note}
+      narHash = "{sha.sri}";
+      inputs.nixpkgs.follows = "nixpkgs";
+    }};
   }};
 
-  outputs = {{ self, {input_name}, ... }}:
-    let
-      system = "x86_64-linux";
-      build = import "${{{input_name}}}/cargo_build_caller.nix" {{ inherit system; }};
-    in
-    {{
-      packages.${{system}}.default = build.{pick};
-    }};
+  outputs = {{ self, nixpkgs, {name} }}: {{
+    # {systems}
+    packages = builtins.mapAttrs (_system: p: {{ default = p.default; }}) {name}.packages;
+  }};
 }}
 """
-    return {"nix": plain, "flake": flake}
+    plain = f"""let
+  pkgs = import <nixpkgs> {{ }};  # your package set: the crates are built with it
+  {name} = import (builtins.fetchTarball {{
+    url = "{url}";{note}
+    sha256 = "{sha.prefixed}";
+  }} + "/cargo_build_caller.nix") {{ inherit pkgs; }};
+in
+{name}.{pick}
+"""
+    overlay = f"""# a NixOS or home-manager module, with the flake input above (inputs given as specialArgs)
+{{ inputs, ... }}:
+{{
+  nixpkgs.overlays = [ inputs.{name}.overlays.default ];  # then pkgs.{attr(r.name)}
+}}
+"""
+    return {"build": build, "flake": flake, "nix": plain, "overlay": overlay}
 
 
 def markdown(r: ReleaseResult) -> str:
     s = r.snippets
     return (
-        f"# {r.export_dir.name}\n\nPinned build system for `{r.tag}` ({r.commit}).\n\n"
-        f"## Plain nix\n\n```nix\n{s['nix']}```\n\n## Flake\n\n```nix\n{s['flake']}```\n"
+        f"# {r.export_dir.name}\n\nPinned build system for `{r.tag}` ({r.commit}): built with your nixpkgs, "
+        "no import-from-derivation, no cargo run.\n\n"
+        f"## Build it\n\n```sh\n{s['build']}```\n\n"
+        f"## From a flake\n\n```nix\n{s['flake']}```\n\n"
+        f"## From plain nix\n\n```nix\n{s['nix']}```\n\n"
+        f"## As an overlay\n\n```nix\n{s['overlay']}```\n"
     )

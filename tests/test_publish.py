@@ -76,7 +76,9 @@ def test_publish_creates_release_uploads_and_is_idempotent(make_repo, forge, nix
     assert rel.tag == "v0.1.0"
     if kind != "sourcehut":  # there the annotated tag is the release, and its note cannot be edited
         assert (
-            pub["created_release"] and "Plain nix" in rel.body and doc["asset"]["hash"]["nix32"] in rel.body
+            pub["created_release"]
+            and "From plain nix" in rel.body
+            and doc["asset"]["hash"]["nix32"] in rel.body
         )
     asset = repo / "libnix-0.1.0+v0.1.0.tar.bz2"
     # nix downloads the published asset from the forge and checks it with the hash libnix printed
@@ -88,7 +90,7 @@ def test_publish_creates_release_uploads_and_is_idempotent(make_repo, forge, nix
     assert again.returncode == 0, again.stderr
     second = json.loads(again.stdout)["published"]
     assert not second["created_release"] and not second["uploaded"] and not second["notes_updated"]
-    assert len(rel.assets) == 1 and rel.body.count("Plain nix") == (kind != "sourcehut")
+    assert len(rel.assets) == 1 and rel.body.count("From plain nix") == (kind != "sourcehut")
     with urllib.request.urlopen(second["asset_url"]) as resp:
         assert resp.read() == asset.read_bytes()
 
@@ -103,7 +105,7 @@ def test_existing_release_gets_the_notes_once_and_a_different_asset_needs_force(
     pub = json.loads(proc.stdout)["published"]
     assert not pub["created_release"] and pub["notes_updated"] and pub["uploaded"]
     rel = forge.releases[("acme/hello", "v0.1.0")]
-    assert rel.body.startswith("Hand-written notes.") and "Plain nix" in rel.body
+    assert rel.body.startswith("Hand-written notes.") and "From plain nix" in rel.body
 
     (asset,) = rel.assets.values()
     asset["data"] = b"someone else's file"
@@ -230,7 +232,7 @@ def assert_complete(forge, repo: Path, proc) -> None:
     assert proc.returncode == 0, proc.stderr
     (rel,) = forge.releases.values()
     assert [a["name"] for a in rel.assets.values()] == ["libnix-0.1.0+v0.1.0.tar.bz2"]
-    assert rel.body.count("Plain nix") == 1
+    assert rel.body.count("From plain nix") == 1
     url = json.loads(proc.stdout)["published"]["asset_url"]
     with urllib.request.urlopen(url) as resp:
         assert resp.read() == (repo / "libnix-0.1.0+v0.1.0.tar.bz2").read_bytes()

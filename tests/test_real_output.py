@@ -13,13 +13,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared, store
+from conftest import FLAKES, NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared, store
 
 from scaffold import buildsystem, ifd, nixsyntax
 from scaffold.nixhash import parse_sha256
 
 FULL = ("fixtures", "cargo-libnix-full")
 NO_IFD = ("--option", "allow-import-from-derivation", "false")
+SYSTEMS = ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin")  # the template's default
 
 
 def listed_files_of(crate: Path) -> list[str]:
@@ -62,22 +63,10 @@ def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"repo": repo, "tarball": tarball, "export": repo / "libnix-0.88.0+v0.88.0", "base": base}
 
 
-def offline_copy(export: Path, shim: Path, dest: Path) -> Path:
-    """The export with only its nixpkgs import swapped for the shim (as ../shared/nix-eval's README says)."""
-    shutil.copytree(export, dest)
-    caller = dest / "cargo_build_caller.nix"
-    text, n = re.subn(
-        r'pkgs = import \(nixpkgsSrc \+ "/pkgs/top-level/default\.nix"\) \{'
-        r"\s*localSystem = \{ inherit system; \};\s*\};",
-        f"pkgs = import {shim}/nixpkgs-shim/pkgs.nix {{ lib = import {shim}/nixpkgs-shim/lib; "
-        "system = builtins.currentSystem; };",
-        caller.read_text(),
-    )  # fmt: skip
-    assert n == 1
-    caller.write_text(
-        text.replace("fenix = import fenixSrc {};", "fenix = import fenixSrc { inherit pkgs; };")
-    )
-    return caller
+def with_pkgs(export: Path, shim: Path, pkgs: str | None = None) -> str:
+    """The plain consumer form: the export's caller given a package set (the shim's, unless `pkgs`)."""
+    pkgs = pkgs or f"import {shim}/nixpkgs-shim {{ }}"
+    return f"import {export}/cargo_build_caller.nix {{ pkgs = {pkgs}; }}"
 
 
 def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
@@ -94,6 +83,7 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
     assert doc["attributes"][0] == "cargo-0_88_0-bin-b4cc6eeacb818d24"
     assert len(doc["attributes"]) == 11 and not any("deps" in a or a == "target" for a in doc["attributes"])
     assert doc["entry"] == "derivations/default.nix"
+    assert (export / "flake.nix").is_file() and (export / "flake.lock").is_file()
     check = libnix("check", str(export), "--tarball", str(cargo_repo["tarball"]), "--json", "--strict")
     assert check.returncode == 0, check.stdout
     result = json.loads(check.stdout)
@@ -115,7 +105,7 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
     changed = [
         p.relative_to(export).as_posix()
         for p in export.rglob("*.nix")
-        if p.read_bytes() != (fixture / p.relative_to(export)).read_bytes()
+        if p.name != "flake.nix" and p.read_bytes() != (fixture / p.relative_to(export)).read_bytes()
     ]
     runs_rel = [r.relative_to(export).as_posix() for r in runs]
     assert sorted(changed) == sorted(["cargo_build_caller.nix", "derivations/default.nix", *runs_rel])
@@ -123,10 +113,9 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
 
 def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
     store(cargo_repo["tarball"])  # what builtins.fetchTarball of the tag resolves to, offline
-    caller = offline_copy(cargo_repo["export"], shim, tmp_path / "export")
     attrs = json.loads((cargo_repo["repo"] / "libnix.json").read_text())["attributes"]
     proc = nix_eval(
-        f"let c = import {caller} {{ }}; in builtins.listToAttrs "
+        f"let c = {with_pkgs(cargo_repo['export'], shim)}; in builtins.listToAttrs "
         f'(map (n: {{ name = n; value = "${{c.${{n}}.src}}"; }})'
         f" (builtins.fromJSON ''{json.dumps(attrs)}''))"
     )
@@ -143,9 +132,9 @@ def test_nix_instantiates_every_crate_without_ifd(cargo_repo, shim, tmp_path: Pa
     """Every derivation of the export (root crates and all crates.io dependencies, whose rustc commands
     take build-script arguments) instantiates with IFD disabled: nothing is built during evaluation."""
     store(cargo_repo["tarball"])
-    caller = offline_copy(cargo_repo["export"], shim, tmp_path / "export")
     proc = nix_eval(
-        f"let c = import {caller} {{ }}; drvs = s: builtins.filter (v: v ? drvPath) (builtins.attrValues s);"
+        f"let c = {with_pkgs(cargo_repo['export'], shim)};"
+        " drvs = s: builtins.filter (v: v ? drvPath) (builtins.attrValues s);"
         " in map (d: d.drvPath) (drvs c ++ drvs c.deps)"
     )
     assert proc.returncode == 0, proc.stderr
@@ -162,43 +151,129 @@ def test_nix_instantiates_every_crate_without_ifd(cargo_repo, shim, tmp_path: Pa
     assert "IFD (evaluation reads a build output): derivations/default.nix:" in proc.stderr
     strict = libnix("check", str(kept), "--strict")
     assert strict.returncode == 1 and "IFD" in strict.stdout + strict.stderr
-    caller = offline_copy(kept, shim, tmp_path / "kept")
-    proc = nix_eval(f"(import {caller} {{ }}).cargo-0_88_0-bin-b4cc6eeacb818d24.drvPath")
+    proc = nix_eval(f"({with_pkgs(kept, shim)}).cargo-0_88_0-bin-b4cc6eeacb818d24.drvPath")
     assert proc.returncode != 0 and "allow-import-from-derivation" in proc.stderr
 
 
 def test_consumer_snippets_evaluate_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
-    """The snippets of the release notes, as a consumer pastes them, with the asset at a file:// URL.
-    The export's caller imports nixpkgs from the network: the asset here is the export with only that
-    import swapped for the shim (offline_copy), repacked, and the snippets point at it and its hash."""
+    """The snippets of the release notes, as a consumer pastes them, with the asset itself at a file://
+    URL and the hash libnix printed for it: the flake input follows the consumer's nixpkgs (the shim)
+    for every system, the plain form hands over the consumer's pkgs. No other nixpkgs is in the store."""
     store(cargo_repo["tarball"])
-    offline = offline_copy(cargo_repo["export"], shim, tmp_path / "pack" / "libnix-0.88.0+v0.88.0").parent
-    asset = tmp_path / "libnix-0.88.0+v0.88.0.tar.gz"
-    subprocess.run(["tar", "czf", str(asset), "-C", str(offline.parent), offline.name], check=True)
-    nix32 = _unpacked_hash(asset)
-    to_sri = ["nix", "--extra-experimental-features", "nix-command", "hash", "to-sri", "--type", "sha256"]
-    sri = subprocess.run([*to_sri, nix32], capture_output=True, text=True, check=True).stdout.strip()
+    asset = cargo_repo["repo"] / "libnix-0.88.0+v0.88.0.tar.bz2"
     md = (cargo_repo["repo"] / "libnix-0.88.0+v0.88.0.snippets.md").read_text()
-    plain, flake = re.findall(r"```nix\n(.*?)```", md, re.S)
+    build, flake, plain, overlay = re.findall(r"```(?:nix|sh)\n(.*?)```", md, re.S)
     url = "https://github.com/nixcloud/cargo/releases/download/v0.88.0/libnix-0.88.0%2Bv0.88.0.tar.bz2"
+    assert build.splitlines()[0] == f"nix build '{url}#default'" and f"nix run '{url}'" in build
     assert plain.count(f'url = "{url}";') == flake.count(f'url = "{url}";') == 1  # the forge's asset URL
-    plain = re.sub(r'sha256 = "[^"]+"', f'sha256 = "sha256:{nix32}"', plain.replace(url, f"file://{asset}"))
+    assert 'inputs.nixpkgs.follows = "nixpkgs";' in flake and "overlays.default" in overlay
+    plain = plain.replace(url, f"file://{asset}").replace(
+        "import <nixpkgs> { }", f"import {shim}/nixpkgs-shim {{ }}"
+    )
     out = nix_eval(f"({plain}).drvPath")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout).endswith("-cargo-0_88_0-bin-b4cc6eeacb818d24.drv")
 
     consumer = tmp_path / "consumer"
     consumer.mkdir()
-    flake = re.sub(r'narHash = "[^"]+"', f'narHash = "{sri}"', flake.replace(url, f"file://{asset}"))
+    flake = flake.replace(url, f"file://{asset}").replace(
+        '"github:NixOS/nixpkgs/nixos-25.11"', f'"path:{shim}/nixpkgs-shim"'
+    )
     (consumer / "flake.nix").write_text(flake)
-    # --impure only for the shim's absolute path (a real caller fetches nixpkgs with a hash, pure)
     proc = subprocess.run(
-        ["nix", "--extra-experimental-features", "nix-command flakes", "eval", "--raw", *NO_IFD, "--impure",
-         "--no-write-lock-file", f"path:{consumer}#packages.x86_64-linux.default.drvPath"],
+        ["nix", *FLAKES, "eval", "--json", *NO_IFD, "--no-write-lock-file", f"path:{consumer}#packages",
+         "--apply", "ps: builtins.mapAttrs (_: p: p.default.drvPath) ps"],
         capture_output=True, text=True, env=NIX_ENV,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.endswith("-cargo-0_88_0-bin-b4cc6eeacb818d24.drv")
+    systems = json.loads(proc.stdout)
+    assert sorted(systems) == sorted(SYSTEMS)
+    assert all(p.endswith("-cargo-0_88_0-bin-b4cc6eeacb818d24.drv") for p in systems.values())
+    assert len(set(systems.values())) == 4  # each built for its own system
+
+
+def test_the_asset_is_a_flake_nix_builds_and_runs(cargo_repo, shim) -> None:
+    """`nix build URL#default` and `nix run URL` of the asset (a .tar.bz2 at a file:// URL), its inputs
+    overridden to the shim and the real fenix of ../shared/nix-eval, IFD disabled; and once with only
+    nixpkgs overridden: fenix then comes from the export's lock (resolved from the store by its narHash,
+    which is the caller's pin)."""
+    store(cargo_repo["tarball"])
+    asset = f"file://{cargo_repo['repo'] / 'libnix-0.88.0+v0.88.0.tar.bz2'}"
+    shim_in = ["--override-input", "nixpkgs", f"path:{shim}/nixpkgs-shim"]
+    fenix_in = ["--override-input", "fenix", f"path:{shim}/fenix"]
+
+    def flake_eval(attr: str, *extra: str) -> str:
+        proc = subprocess.run(
+            ["nix", *FLAKES, "eval", "--raw", *NO_IFD, *shim_in, *extra, f"{asset}#{attr}"],
+            capture_output=True, text=True, env=NIX_ENV,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert flake_eval("packages.x86_64-linux.default.drvPath", *fenix_in).endswith(
+        "-cargo-0_88_0-bin-b4cc6eeacb818d24.drv"
+    )
+    # `nix run URL` runs apps.<system>.default: the binary the crate installs
+    assert re.fullmatch(r"/nix/store/\w{32}-cargo-0_88_0-bin-b4cc6eeacb818d24/bin/cargo",
+                        flake_eval("apps.x86_64-linux.default.program", *fenix_in))  # fmt: skip
+    # `nix build URL#cargo`: the binary's name is a package too, the same derivation
+    assert flake_eval("packages.aarch64-darwin.cargo.drvPath") == flake_eval(
+        "packages.aarch64-darwin.cargo-0_88_0-bin-b4cc6eeacb818d24.drvPath"
+    )
+    lock = json.loads((cargo_repo["export"] / "flake.lock").read_text())
+    fenix = lock["nodes"]["fenix"]["locked"]
+    assert (
+        fenix["narHash"] == "sha256-tl/0cnsqB/Yt7DbaGMel2RLa7QG5elA8lkaOXli6VdY="
+        and fenix["type"] == "tarball"
+    )
+    nixpkgs = lock["nodes"]["nixpkgs"]["locked"]
+    pinned = parse_sha256("sha256:1zn1lsafn62sz6azx6j735fh4vwwghj8cc9x91g5sx2nrg23ap9k")
+    assert nixpkgs == {"narHash": pinned.sri, "type": "tarball",
+                       "url": "https://github.com/NixOS/nixpkgs/archive/25.11.tar.gz"}  # fmt: skip
+
+
+def test_check_eval_passes_on_the_full_fixture(cargo_repo, shim) -> None:
+    store(cargo_repo["tarball"])
+    proc = libnix("check", str(cargo_repo["export"]), "--eval", "--nixpkgs", f"{shim}/nixpkgs-shim", "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    forms = {(e["form"], e["where"]): e["derivations"] for e in doc["evaluated"]}
+    assert forms == {
+        **{("flake", f"packages.{s}"): 11 for s in SYSTEMS},
+        ("plain", "cargo_build_caller.nix with your pkgs"): 11,
+    }  # fmt: skip
+    assert all(e["error"] is None for e in doc["evaluated"]) and doc["ok"]
+
+
+def test_the_plain_caller_builds_with_the_consumers_pkgs_only(cargo_repo, shim) -> None:
+    """Given a package set, the caller evaluates every crate with it, fenix included: the consumer's
+    mkDerivation leaves its mark on every derivation, and the nixpkgs the caller pins is not in the store
+    (evaluating it would need the network, which these tests do not have)."""
+    store(cargo_repo["tarball"])
+    pinned = subprocess.run(
+        ["nix-store", "--print-fixed-path", "--recursive", "sha256",
+         "1zn1lsafn62sz6azx6j735fh4vwwghj8cc9x91g5sx2nrg23ap9k", "source"],
+        capture_output=True, text=True, env=NIX_ENV, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert subprocess.run(["nix-store", "--check-validity", pinned], capture_output=True).returncode != 0
+    # nixpkgs' `pkgs.pkgs` is the set itself, and callPackage hands that on: the marked set is its own too
+    mine = (
+        f"let shim = import {shim}/nixpkgs-shim {{ }}; mine = shim // {{ pkgs = mine; "
+        "stdenv = shim.stdenv // { mkDerivation = a: shim.stdenv.mkDerivation "
+        '(a // { consumerMark = "mine"; }); }; }; in mine'
+    )
+    proc = nix_eval(
+        f"let c = {with_pkgs(cargo_repo['export'], shim, f'({mine})')}; "
+        "drvs = s: builtins.filter (v: v ? drvPath) (builtins.attrValues s); "
+        'in map (d: [ d.drvPath (d.drvAttrs.consumerMark or "none") ]) (drvs c ++ drvs c.deps)'
+    )
+    assert proc.returncode == 0, proc.stderr
+    marks = json.loads(proc.stdout)
+    assert len(marks) == 423 and {m for _, m in marks if "create-symlinks" not in _} == {"mine"}
+    # and without a package set it would reach for its own pin, which is not to be had here
+    caller = cargo_repo["export"] / "cargo_build_caller.nix"
+    alone = nix_eval(f"(import {caller} {{ }}).cargo-0_88_0-bin-b4cc6eeacb818d24.drvPath")
+    assert alone.returncode != 0 and "25.11.tar.gz" in alone.stderr
 
 
 def _unpacked_hash(tarball: Path) -> str:
@@ -247,13 +322,18 @@ def test_old_generation_evaluates_through_its_caller(make_repo, shim, tmp_path: 
     assert proc.returncode == 0, proc.stderr
     store(tarball)
     export = repo / "libnix-0.1.0+v0.1.0"
-    caller = offline_copy(export, shim, tmp_path / "export")
     attr = json.loads((repo / "libnix.json").read_text())["attributes"][0]
-    out = nix_eval(f'let c = import {caller} {{ }}; in builtins.readFile "${{c.{attr}.src}}/src/main.rs"')
+    out = nix_eval(f'let c = {with_pkgs(export, shim)}; in builtins.readFile "${{c.{attr}.src}}/src/main.rs"')
     assert out.returncode == 0, out.stderr
     assert "fn main" in json.loads(out.stdout)
     check = libnix("check", str(export), "--tarball", str(tarball), "--json")
     assert check.returncode == 0, check.stdout
+    # every consumer form of this generation too: its flake, its caller given the consumer's pkgs
+    evaluated = libnix("check", str(export), "--eval", "--nixpkgs", f"{shim}/nixpkgs-shim", "--json")
+    assert evaluated.returncode == 0, evaluated.stdout + evaluated.stderr
+    forms = [(e["form"], e["derivations"], e["error"]) for e in json.loads(evaluated.stdout)["evaluated"]]
+    assert forms == [("flake", 1, None)] * 4 + [("plain", 1, None)]
+    assert "build_parser = pkgs.callPackage" in (export / "cargo_build_caller.nix").read_text()
 
 
 # -- the syntax-tree rules, on small inputs ----------------------------------------------------------
@@ -298,9 +378,11 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
     assert "pkgs.fetchgit" in text  # no builtins twin with the same hash: reported instead
     verified = buildsystem.verify(root, None, parse=False)
     found = sorted(str(f) for f in verified.ifd)
+    # (the caller's `pkgs` became a parameter: two lines more above them)
     assert found == [
-        "cargo_build_caller.nix:14: import of the output of fetchgit during evaluation",
-        "cargo_build_caller.nix:16: import of a derivation's output (runCommand) during evaluation",
-        "cargo_build_caller.nix:17: readFile of a derivation's output (crate) during evaluation",
+        "cargo_build_caller.nix:16: import of the output of fetchgit during evaluation",
+        "cargo_build_caller.nix:18: import of a derivation's output (runCommand) during evaluation",
+        "cargo_build_caller.nix:19: readFile of a derivation's output (crate) during evaluation",
     ]
+    assert text.startswith("{\n  # the package set") and "\n  pkgs ? import ./pkgs.nix\n}:" in text
     assert not verified.errors  # the `home` in a crates.io URL is not a path

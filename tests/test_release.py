@@ -97,10 +97,14 @@ def test_release_pins_sources_that_nix_fetches_with_our_hash(make_repo, forge_co
     )
     assert evaluated.returncode == 0, evaluated.stderr
     assert '"path"' in evaluated.stdout and 'name = \\"hello\\"' in evaluated.stdout
-    # fenix comes through builtins.fetchTarball of the same archive now: no IFD left in the caller
-    fenix = binding(caller, "fenixSrc")
-    assert "builtins.fetchTarball" in fenix and "fetchFromGitHub" not in caller
-    assert "archive/6ed03ef4c8ec36d193c18e06b9ecddde78fb7e42.tar.gz" in fenix
+    # fenix comes through builtins.fetchTarball of the same archive now: no IFD left in the caller; it is
+    # a parameter that defaults to that pin, given the consumer's pkgs, as nixpkgs is
+    fenix = re.search(
+        r"\n  fenix \? (import \(builtins\.fetchTarball \{.*?\}\)) \{ inherit pkgs; \}\n", caller, re.S
+    )
+    assert fenix and "fetchFromGitHub" not in caller and "fenixSrc" not in caller
+    assert "archive/6ed03ef4c8ec36d193c18e06b9ecddde78fb7e42.tar.gz" in fenix.group(1)
+    assert "\n  pkgs ? import ((builtins.fetchTarball {" in caller and "nixpkgsSrc" not in caller
     assert (export / "Cargo.dependencies.nix").read_text().startswith("{ pkgs }")
     assert str(repo) not in caller and "/tmp/libnix-worktree" not in caller
     assert git(repo, "worktree", "list").count("\n") == 0
@@ -122,7 +126,10 @@ def test_release_pins_sources_that_nix_fetches_with_our_hash(make_repo, forge_co
     assert manifest["export"] == "libnix-0.1.0+v0.1.0" and manifest["asset_sha256"].endswith(
         doc["asset"]["hash"]["nix32"]
     )
-    assert "Consumers, flake" in proc.stdout and doc["asset"]["hash"]["sri"] in proc.stdout
+    assert (
+        "From a flake (all systems, their nixpkgs)" in proc.stdout
+        and doc["asset"]["hash"]["sri"] in proc.stdout
+    )
     snippets = (repo / "libnix-0.1.0+v0.1.0.snippets.md").read_text()
     for block in re.findall(r"```nix\n(.*?)```", snippets, re.S):
         snippet = repo / "snippet.nix"

@@ -10,6 +10,7 @@ makes hides that range from the rules after it:
 | `filter_source` | older root crates' `src = builtins.filterSource (…) /abs/checkout[/member];` |
 | `project_root` | `project_root = ./.;`, `../.;`, `../../../.;`, an absolute path: the project's root |
 | `fileset` | the files `fn.relativeFileset project_root [ … ]` names must exist in the tag's tree |
+| `consumer_pkgs` | the caller's own nixpkgs and fenix become parameters: the consumer's `pkgs` is used |
 | `fetcher_imports` | import / callPackage of a fetcher's output (IFD) rewritten to its builtins twin |
 | `build_time_arguments` | default.nix's eval-time reads of build-script output (IFD) moved to build time |
 | `text_paths` | the generating machine's path of a build-system file inside a message: made export-relative |
@@ -69,7 +70,10 @@ class FileJob:
     edits: list[tuple[int, int, str]] = field(default_factory=list)
 
     def taken(self, node: Node) -> bool:
-        return any(a < node.end_byte and node.start_byte < b for a, b, _ in self.edits)
+        return self.taken_range(node.start_byte, node.end_byte)
+
+    def taken_range(self, start: int, end: int) -> bool:
+        return any(a < end and start < b for a, b, _ in self.edits)
 
     def replace(self, node: Node, text: str) -> None:
         self.edits.append((node.start_byte, node.end_byte, text))
@@ -90,6 +94,7 @@ Rule = Callable[[Context, FileJob], None]
 def rules() -> list[Rule]:
     from . import (
         build_time_arguments,
+        consumer_pkgs,
         fetcher_imports,
         fileset,
         filter_source,
@@ -104,6 +109,7 @@ def rules() -> list[Rule]:
         filter_source.apply,
         project_root.apply,
         fileset.apply,
+        consumer_pkgs.apply,
         fetcher_imports.apply,
         build_time_arguments.apply,
         text_paths.apply,

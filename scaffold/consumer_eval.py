@@ -1,0 +1,135 @@
+"""`libnix check --eval`: nix evaluates the export as each kind of consumer uses it, with IFD disabled.
+
+The static checks (`buildsystem.verify`) read the files; this asks nix itself whether every root crate's
+derivation can be instantiated through each consumer form: the export's flake with its own lock
+(`packages.<system>` of every system it lists), and the plain caller given a package set
+(`consumer_eval.nix`). With `nixpkgs` set, that checkout (or anything laid out like one) stands in for
+the pinned nixpkgs in both forms, as a consumer's `follows` or `{ inherit pkgs; }` would. Fetches the
+export pins with a hash (fenix, the project's tarball) come from the store when they are there.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ExternalError, UserError
+from .nixtool import ENV, available
+
+NO_IFD = ("--option", "allow-import-from-derivation", "false")
+FLAKES = ("--extra-experimental-features", "nix-command flakes")
+PLAIN = Path(__file__).with_suffix(".nix")
+
+
+@dataclass
+class Evaluation:
+    form: str  # "flake" or "plain"
+    where: str  # packages.<system> for the flake, the system for the plain caller
+    derivations: int = 0
+    error: str | None = None
+
+    def __str__(self) -> str:
+        what = f"{self.derivations} root crate(s) instantiated" if self.error is None else self.error
+        return f"{self.form} {self.where}: {what}"
+
+
+def evaluate(root: Path, nixpkgs: str | None = None) -> list[Evaluation]:
+    if not available("nix") or not available("nix-instantiate"):
+        raise ExternalError("--eval needs nix (nix and nix-instantiate on PATH)")
+    root = root.resolve()
+    if nixpkgs is not None:
+        nixpkgs = str(Path(nixpkgs).resolve())
+        if not (Path(nixpkgs) / "default.nix").is_file():
+            raise UserError(f"--nixpkgs {nixpkgs}: not a nixpkgs (no default.nix there)")
+    info = json.loads((root / "libnix-export.json").read_text())
+    out = _flake(root, nixpkgs, info)
+    if all(e.error is None for e in out):  # one failure is one line: the first form that fails
+        out.append(_plain(root, nixpkgs))
+    return out
+
+
+def _flake(root: Path, nixpkgs: str | None, info: dict[str, object]) -> list[Evaluation]:
+    if not (root / "flake.nix").is_file():
+        return [Evaluation("flake", "packages", error="the export has no flake.nix")]
+    override = ["--override-input", "nixpkgs", f"path:{nixpkgs}"] if nixpkgs else []
+
+    def run(attr: str, apply: str) -> tuple[object | None, str | None]:
+        proc = _run(
+            ["nix", *FLAKES, "eval", "--json", *NO_IFD, "--no-write-lock-file", *override,
+             f"path:{root}#{attr}", "--apply", apply]
+        )  # fmt: skip
+        return _result(proc)
+
+    drv_paths = "ps: builtins.mapAttrs (_: p: builtins.mapAttrs (_: d: d.drvPath) p) ps"
+    value, error = run("packages", drv_paths)
+    systems = [str(s) for s in info.get("systems") or []]  # type: ignore[attr-defined]
+    if error is None and isinstance(value, dict):
+        return [Evaluation("flake", f"packages.{s}", len(set(value.get(s, {}).values()))) for s in value]
+    for system in systems:  # which system, which crate: only now, one at a time
+        _, error_s = run(f"packages.{system}", "p: builtins.mapAttrs (_: d: d.drvPath) p")
+        if error_s is None:
+            continue
+        for attr in [*(str(a) for a in info.get("attributes") or []), "default"]:  # type: ignore[attr-defined]
+            _, error_a = run(f"packages.{system}.{_quote(attr)}", "d: d.drvPath")
+            if error_a is not None:
+                return [Evaluation("flake", f"packages.{system}.{attr}", error=error_a)]
+        return [Evaluation("flake", f"packages.{system}", error=error_s)]
+    return [Evaluation("flake", "packages", error=error)]
+
+
+def _plain(root: Path, nixpkgs: str | None) -> Evaluation:
+    def run(only: str | None) -> tuple[object | None, str | None]:
+        args = ["--arg", "export", str(root)]
+        if nixpkgs:
+            args += ["--arg", "nixpkgs", nixpkgs]
+        if only:
+            args += ["--argstr", "only", only]
+        proc = _run(
+            [
+                "nix-instantiate",
+                "--eval",
+                "--strict",
+                "--json",
+                "--read-write-mode",
+                *NO_IFD,
+                *args,
+                str(PLAIN),
+            ]
+        )
+        return _result(proc)
+
+    given = "your pkgs" if nixpkgs else "the pinned nixpkgs"
+    value, error = run(None)
+    if error is None and isinstance(value, dict):
+        return Evaluation("plain", f"cargo_build_caller.nix with {given}", len(value))
+    info = json.loads((root / "libnix-export.json").read_text())
+    for attr in info.get("attributes") or []:
+        _, error_a = run(str(attr))
+        if error_a is not None:
+            return Evaluation("plain", f"cargo_build_caller.nix with {given}, {attr}", error=error_a)
+    return Evaluation("plain", f"cargo_build_caller.nix with {given}", error=error)
+
+
+def _quote(attr: str) -> str:
+    return attr if attr.replace("-", "").replace("_", "").isalnum() else json.dumps(attr)
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, env=ENV)
+    except OSError as exc:
+        raise ExternalError(f"cannot run {cmd[0]}: {exc.strerror}") from None
+
+
+def _result(proc: subprocess.CompletedProcess[str]) -> tuple[object | None, str | None]:
+    if proc.returncode == 0:
+        try:
+            return json.loads(proc.stdout), None
+        except ValueError:
+            return None, f"nix printed no JSON: {proc.stdout[:200]!r}"
+    lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("error:")]
+    first = errors[-1] if errors else (lines[-1] if lines else f"nix exited {proc.returncode}")
+    return None, first.removeprefix("error:").strip()
