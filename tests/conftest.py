@@ -174,6 +174,17 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
+@pytest.fixture
+def forge():
+    """The local forge (tests/forge_server.py): GitHub, Gitea, GitLab and sourcehut on 127.0.0.1."""
+    import forge_server
+
+    server, state = forge_server.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture(scope="session")
 def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """../shared/nix-eval laid out (real lib with nix 2.8's polyfill, real fenix), the pinned fenix and

@@ -11,20 +11,11 @@ import shutil
 from pathlib import Path
 
 import forge_server
-import pytest
 from conftest import REPO, commit_all, forge_tarball, git, libnix, store
 
 CRATE = "derivations/hello-0.1.0-bin-a6a06cbe35800f65.nix"
 # an evaluation-time read of a derivation's output, where the derivation's attributes force it
 IFD = 'CARGO_BIN_NAME = builtins.readFile (pkgs.runCommand "bin-name" { } "echo hello > $out");'
-
-
-@pytest.fixture
-def forge():
-    server, state = forge_server.start()
-    yield state
-    server.shutdown()
-    server.server_close()
 
 
 def project(make_repo, forge, tmp_path: Path, *, inject: bool = False) -> Path:

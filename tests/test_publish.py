@@ -27,14 +27,6 @@ ENV_NAMES = {
 OUTPUTS: list[str] = []  # every stdout and stderr of these tests: the token must be in none
 
 
-@pytest.fixture
-def forge():
-    server, state = forge_server.start()
-    yield state
-    server.shutdown()
-    server.server_close()
-
-
 def project(make_repo, forge, kind: str = "github") -> Path:
     repo = make_repo("hello")
     shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
