@@ -206,6 +206,8 @@ def test_action_releases_publishes_and_commits_the_export(
     summary = runner.summary.read_text()
     assert "## libnix release v0.1.0" in summary and outputs["asset-hash"] in summary
     assert "### Use it from a flake" in summary and "narHash" in summary
+    assert "### Build it\n\n```sh\nnix build '" in summary and "inputs.nixpkgs.follows" in summary
+    assert "{ inherit pkgs; }" in summary and "overlays.default" in summary
     assert "hello-0_1_0-bin-a6a06cbe35800f65" in summary
     # the export was committed to libnix/v0.1.0 and pushed; nothing else was
     assert git(bare, "branch", "--list") == "libnix/v0.1.0"
