@@ -302,6 +302,7 @@ def verify(
             continue
         _check_leaks(src, needles, report)
         _check_paths(src, report)
+        _check_git_pins(src, report)
         if pin is not None:
             _check_pins(src, pin, report)
         for site in ifd.find(src):
@@ -371,6 +372,38 @@ def _check_paths(src: ns.Source, report: Report) -> None:
             report.errors.append(
                 Finding(rel, src.line(binding), f"{name} = absolute path {text} nix would read")
             )
+
+
+_COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+
+
+def _check_git_pins(src: ns.Source, report: Report) -> None:
+    """A git dependency (`pkgs.fetchgit { url; rev; sha256; }`, what cargo (libnix) writes for a
+    `git = …` source) is pinned when its rev is a full commit id and its output has a hash: a branch or
+    tag name moves, and a fetch without a hash is refused by a pure evaluation or fails the build."""
+    if b"fetchgit" not in src.data:
+        return
+    for node in src.applications():
+        name, args = ns.call(src, node)
+        if ns.last_name(name) != "fetchgit" or len(args) != 1:
+            continue
+        attrset = ns.unparen(args[0])
+        if attrset is None or attrset.type != "attrset_expression":
+            continue
+        values = {n: ns.string_value(src, v) for n, _b, v in ns.bindings(src, attrset)}
+        url = values.get("url") or "a git repository"
+        rev, digest = values.get("rev"), values.get("sha256") or values.get("hash")
+        if "rev" not in values:
+            problem = "no rev: fetchgit would take the branch the remote has now"
+        elif rev is not None and not _COMMIT.match(rev):
+            problem = f"rev {rev!r} is not a commit id (a branch or tag moves): pin the full commit"
+        elif not digest and not ("sha256" in values or "hash" in values):
+            problem = "no hash: the fetch is not pinned"
+        elif digest == "" or (digest is not None and not digest.strip()):
+            problem = "an empty hash: the fetch is not pinned"
+        else:
+            continue
+        report.errors.append(Finding(src.rel, src.line(node), f"git dependency {url}: {problem}"))
 
 
 def _check_pins(src: ns.Source, pin: Pin, report: Report) -> None:

@@ -204,6 +204,11 @@ def _cmd_release(args: argparse.Namespace) -> int:
         return 0
     if result.dry_run:
         print(f"dry run: {result.tag} at {result.commit}")
+        if result.member:
+            print(f"  member   {result.member} (the workspace member the tag names)")
+        if result.project_dir:
+            print(f"  project  {result.project_dir}/ of the repository (its whole tarball is pinned)")
+        print(f"  version  {result.version} (from {result.version_from})")
         print(f"  url      {result.url}")
         print(f"  sha256   {result.sha256.prefixed}")
         print(f"  would write {result.export_dir}/, {result.asset.name}, release.json and snippets")

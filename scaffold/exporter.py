@@ -43,11 +43,17 @@ def not_cargo_libnix(cargo: str) -> str:
 
 
 def write_buildsystem(
-    cargo: str, project: Path, out_dir: Path, on_line: Callable[[str], None] | None
+    cargo: str,
+    project: Path,
+    out_dir: Path,
+    on_line: Callable[[str], None] | None,
+    package: str | None = None,
 ) -> None:
     """Without `--url/--hash`: upstream pins with `pkgs.fetchurl` and a hash of the tarball file, which
-    its local crates never unpack; libnix pins the sources itself, with the unpacked tree's hash."""
-    cmd = [cargo, "build", "--release", "write-nix-buildsystem", "--out-dir", str(out_dir)]
+    its local crates never unpack; libnix pins the sources itself, with the unpacked tree's hash. With
+    `package` (a per-crate tag), only that workspace member (`cargo build -p`)."""
+    selected = ["-p", package] if package else []
+    cmd = [cargo, "build", "--release", *selected, "write-nix-buildsystem", "--out-dir", str(out_dir)]
     env = child_env(CARGO_BACKEND="nix")
     tail: collections.deque[str] = collections.deque(maxlen=TAIL)
     try:

@@ -18,7 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__, buildsystem, cargo, check, consumer_flake, exporter, gitrepo, snippets, template
+from . import (
+    __version__,
+    buildsystem,
+    cargo,
+    check,
+    consumer_flake,
+    exporter,
+    gitrepo,
+    roots,
+    snippets,
+    tags,
+    template,
+)
 from .consumer_eval import Evaluation
 from .download import Progress
 from .errors import HashMismatch, UserError
@@ -77,6 +89,9 @@ class ReleaseResult:
     snippets: dict[str, str] = field(default_factory=dict)
     published: PublishResult | None = None
     reused: bool = False  # an earlier run's export of the same commit, published again
+    version_from: str = ""  # where the version came from: "Cargo.toml at T", "the tag (…0.0.0)", …
+    member: str | None = None  # the workspace member a per-crate tag names
+    project_dir: str = ""  # the project's directory inside the repository ("" at its top)
     evaluated: list[Evaluation] = field(default_factory=list)
 
     def as_json(self) -> dict[str, object]:
@@ -85,6 +100,9 @@ class ReleaseResult:
             "commit": self.commit,
             "name": self.name,
             "version": self.version,
+            "version_from": self.version_from,
+            "member": self.member,
+            "project_dir": self.project_dir,
             "url": self.url,
             "hash": {"nix32": self.sha256.nix32, "sri": self.sha256.sri},
             "export_dir": self.export_dir.name,
@@ -131,8 +149,10 @@ def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge
         raise
 
 
-def _project_at(repo: str, opts: ReleaseOptions) -> cargo.Project:
-    """Cargo.toml as the tag has it: the checkout may be a branch whose version moved on."""
+def _project_at(at: roots.Roots, opts: ReleaseOptions) -> tuple[cargo.Project, tags.Released]:
+    """Cargo.toml as the tag has it (the checkout may be a branch whose version moved on), and what
+    the tag releases: the project, or the workspace member it names."""
+    repo = str(at.repo)
     if gitrepo.tag_exists(repo, opts.tag):
         rev, where = f"refs/tags/{opts.tag}", opts.tag
     elif opts.create_tag:
@@ -141,16 +161,45 @@ def _project_at(repo: str, opts: ReleaseOptions) -> cargo.Project:
         raise UserError(
             f"no tag {opts.tag!r} in {repo} (git tag --list shows the tags; --create-tag makes it)"
         )
-    shown = gitrepo.git(repo, "show", f"{rev}:Cargo.toml", check=False)
-    if shown.returncode != 0:
-        raise UserError(f"no Cargo.toml in {where}: libnix works on a Rust crate or workspace")
-    text = shown.stdout.decode("utf-8", "replace")
-    return cargo.project_from(Path(repo), cargo.parse_toml(text, f"{where}:Cargo.toml"))
+
+    def show(rel: str) -> str | None:
+        shown = gitrepo.git(repo, "show", f"{rev}:{at.in_repo(rel)}", check=False)
+        return shown.stdout.decode("utf-8", "replace") if shown.returncode == 0 else None
+
+    text = show("Cargo.toml")
+    if text is None:
+        raise UserError(f"no Cargo.toml in {where}{_elsewhere(repo, rev, at)}")
+    doc = cargo.parse_toml(text, f"{where}:{at.in_repo('Cargo.toml')}")
+    project = cargo.project_from(at.project, doc)
+    ws_version = ((doc.get("workspace") or {}).get("package") or {}).get("version")
+    members: dict[str, tuple[str, str | None]] = {}
+    member_binaries: dict[str, list[str]] = {}
+    for member in project.members:
+        member_text = show(f"{member}/Cargo.toml")
+        if member_text is None:
+            continue
+        member_doc = cargo.parse_toml(member_text, f"{where}:{at.in_repo(member)}/Cargo.toml")
+        name, version = tags.member_version(member_doc, ws_version)
+        if name:
+            members[member] = (name, version)
+            member_binaries[member] = cargo.binaries(at.project / member, member_doc)
+    released = tags.released(opts.tag, project, members, member_binaries, explicit=opts.version, where=where)
+    return project, released
 
 
-def _outputs(repo: str, opts: ReleaseOptions, version: str) -> tuple[Path, Path, Path, Path]:
+def _elsewhere(repo: str, rev: str, at: roots.Roots) -> str:
+    """Where a Cargo.toml is, when the directory libnix runs in has none: the way to say -C DIR."""
+    listed = gitrepo.git(repo, "ls-tree", "-r", "--name-only", rev, check=False).stdout.decode()
+    found = sorted(p for p in listed.splitlines() if p.endswith("/Cargo.toml") and p.count("/") == 1)
+    here = f" {at.sub}/" if at.sub else ""
+    if found and not at.sub:
+        return f": the Rust project is in {found[0].rsplit('/', 1)[0]}/ (run there, or pass -C DIR)"
+    return f"{here}: libnix works on a Rust crate or workspace (run in the directory of its Cargo.toml)"
+
+
+def _outputs(project: Path, opts: ReleaseOptions, version: str) -> tuple[Path, Path, Path, Path]:
     name = f"libnix-{version}+{opts.tag}".replace("/", "-")
-    export = Path(opts.out_dir).resolve() if opts.out_dir else Path(repo) / name
+    export = Path(opts.out_dir).resolve() if opts.out_dir else project / name
     base = export.name
     return (
         export,
@@ -172,12 +221,13 @@ def _in_repo_dir(opts: ReleaseOptions) -> ReleaseOptions:
 
 def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | None = None) -> ReleaseResult:
     opts = _in_repo_dir(opts)
-    repo = gitrepo.toplevel(opts.repo)
-    project = _project_at(repo, opts)
-    version = opts.version or project.version or cargo.version_from_tag(opts.tag)
+    at = roots.of(opts.repo)
+    repo = str(at.repo)
+    project, released = _project_at(at, opts)
+    version = released.version
     forge = _forge_for(repo, opts, project)
     url = opts.url or (forge.tarball_url(opts.tag) if forge else "")
-    outputs = _outputs(repo, opts, version)
+    outputs = _outputs(at.project, opts, version)
     export, asset = outputs[0], outputs[1]
     if opts.publish:
         if forge is None:
@@ -231,8 +281,11 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         result = ReleaseResult(
             tag=opts.tag,
             commit=ref.commit,
-            name=project.name,
+            name=released.name,
             version=version,
+            version_from=released.version_from,
+            member=released.member,
+            project_dir=at.sub,
             url=url,
             sha256=sha,
             export_dir=export,
@@ -249,7 +302,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             if opts.verify:
                 _verify(export, opts, result, buildsystem.Report(), log)
         else:
-            _export(opts, ref, repo, pin, result, cargo_bin, outputs, log, project.binaries)
+            _export(opts, ref, at, released, pin, result, cargo_bin, outputs, log)
         if opts.publish:
             assert forge is not None
             log(f"publishing {asset.name} to the {forge.kind} release {opts.tag}")
@@ -295,13 +348,13 @@ def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Pa
 def _export(
     opts: ReleaseOptions,
     ref: gitrepo.Ref,
-    repo: str,
+    at: roots.Roots,
+    released: tags.Released,
     pin: buildsystem.Pin,
     result: ReleaseResult,
     cargo_bin: str | None,
     outputs: tuple[Path, Path, Path, Path],
     log: Log,
-    binaries: list[str],
 ) -> None:
     export, asset, release_json, snippet_file = outputs
     export.parent.mkdir(parents=True, exist_ok=True)
@@ -317,19 +370,21 @@ def _export(
                 raise UserError(f"cannot copy the build system from {src}: {first[2]}") from None
             except OSError as exc:
                 raise UserError(f"cannot copy the build system from {src}: {exc.strerror or exc}") from None
-            origin = buildsystem.Origin(src, (Path(repo),))
+            origin = buildsystem.Origin(src, (at.repo,))
         else:
             assert cargo_bin is not None
-            origin = _generate(opts, ref, repo, pin, staged, cargo_bin, log)
-        deps = gitrepo.show_file(ref, buildsystem.DEPENDENCIES)
+            origin = _generate(opts, ref, at, released.member, staged, cargo_bin, log)
+        deps = gitrepo.show_file(ref, at.in_repo(buildsystem.DEPENDENCIES))
         if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
             (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
         layout = buildsystem.validate_layout(staged)
         # the project's own binaries (root package, default members) first: the flake's default package
-        attributes = buildsystem.root_attributes(layout, binaries)
-        result.binaries, result.systems = buildsystem.binary_names(layout), systems(ref)
+        attributes = buildsystem.root_attributes(layout, released.binaries)
+        result.binaries, result.systems = buildsystem.binary_names(layout), systems(ref, at)
         write_export_info(staged, result, layout.entry, attributes)
-        report = buildsystem.rewrite(staged, origin, pin, gitrepo.tree_paths(ref), keep_ifd=opts.keep_ifd)
+        report = buildsystem.rewrite(
+            staged, origin, pin, gitrepo.tree_paths(ref), at.sub, keep_ifd=opts.keep_ifd
+        )
         description = f"{result.name} {result.version} ({result.tag}), pinned build system"
         consumer_flake.write(staged, description)  # what it cannot write, the check below reports
         staged_asset = staging / asset.name
@@ -364,7 +419,7 @@ def _export(
         (staging / release_json.name).write_text(json.dumps(result.as_json(), indent=2) + "\n")
         (staging / snippet_file.name).write_text(snippets.markdown(result))
         _move_into_place(staging, outputs)
-        write_manifest(Path(repo), export, result)
+        write_manifest(at.project, export, result)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -386,8 +441,8 @@ def _verify(
 def _generate(
     opts: ReleaseOptions,
     ref: gitrepo.Ref,
-    repo: str,
-    pin: buildsystem.Pin,
+    at: roots.Roots,
+    package: str | None,
     staged: Path,
     cargo_bin: str,
     log: Log,
@@ -395,6 +450,7 @@ def _generate(
     def on_line(line: str) -> None:
         log(f"  cargo: {line}")
 
+    repo = str(at.repo)
     if opts.no_worktree:
         if gitrepo.is_dirty(repo):
             raise UserError(
@@ -402,12 +458,12 @@ def _generate(
             )
         if gitrepo.head_commit(repo) != ref.commit:
             raise UserError(f"HEAD is not {opts.tag}: check it out, or drop --no-worktree")
-        exporter.write_buildsystem(cargo_bin, Path(repo), staged, on_line)
-        return buildsystem.Origin(staged, (Path(repo),))
+        exporter.write_buildsystem(cargo_bin, at.project, staged, on_line, package)
+        return buildsystem.Origin(staged, (at.repo,))
     with gitrepo.worktree(ref, tempfile.gettempdir()) as wt:
-        log(f"exporting from a worktree of {opts.tag}")
-        exporter.write_buildsystem(cargo_bin, Path(wt), staged, on_line)
-        return buildsystem.Origin(staged, (Path(wt), Path(repo)))
+        log(f"exporting from a worktree of {opts.tag}" + (f" (package {package})" if package else ""))
+        exporter.write_buildsystem(cargo_bin, Path(wt) / at.sub, staged, on_line, package)
+        return buildsystem.Origin(staged, (Path(wt), at.repo))
 
 
 def pack(directory: Path, dest: Path, mtime: int) -> None:
@@ -479,11 +535,11 @@ def write_export_info(
     (staged / EXPORT_INFO).write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def systems(ref: gitrepo.Ref) -> list[str]:
+def systems(ref: gitrepo.Ref, at: roots.Roots) -> list[str]:
     """The systems the project builds for: what `libnix init` recorded at the tag, else its default."""
     import yaml  # copier depends on PyYAML
 
-    recorded = gitrepo.show_file(ref, template.ANSWERS)
+    recorded = gitrepo.show_file(ref, at.in_repo(template.ANSWERS))
     try:
         answers = yaml.safe_load(recorded) if recorded else None
     except yaml.YAMLError:

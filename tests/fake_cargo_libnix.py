@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A STAND-IN for cargo (libnix), which cannot be built on this machine.
 
-It answers only `cargo build --release write-nix-buildsystem --out-dir D [--url U --hash H]` and writes
+It answers only `cargo build --release [-p PACKAGE] write-nix-buildsystem --out-dir D [--url U --hash H]`
+(with `-p`, the root crates of that package only) and writes
 what the real tool writes (compare ../shared/fixtures/cargo-libnix-full, and tests/test_fake_format.py,
 which keeps the two from drifting apart):
 
@@ -14,6 +15,11 @@ which keeps the two from drifting apart):
   `src = pkgs.fetchurl { url = U; sha256 = H; };` (upstream's nix_code.rs `generate_src`);
 - crates.io dependencies, real files (itoa; anyhow with its build script and the script_build_run whose
   error notices name the generating machine's path of that file).
+
+FAKE_CARGO_GIT=1 makes itoa a git dependency (as `[patch.crates-io] itoa = { git = … }` does): its `src` is
+then what upstream's nix_code.rs (`generate_src`, `generate_unpack_phase`) writes for a git source,
+`pkgs.fetchgit { url; rev; sha256; }` and `unpackPhase = "cd $src/$CARGO_MANIFEST_DIR"`; FAKE_CARGO_GIT_REV
+sets its rev (default a full commit id).
 
 FAKE_CARGO_ROOT_FORM picks the project_root form: `../.` (default, as the real caller), `./.`,
 `../../../.`, `abs` (the checkout's absolute path). FAKE_CARGO_MODE picks other behaviour:
@@ -272,7 +278,30 @@ def rust_files(project: Path, member: str) -> list[str]:
     return [main] + [f for f in found if f != main]
 
 
+GIT_SRC = """    src = pkgs.fetchgit {
+      url = "https://github.com/dtolnay/itoa";
+      rev = "@REV@";
+      sha256 = "0ql5dxy1pbk9q0hfm6yc4rk7dmldnh0hx0pnbv2bhkqwb6mzrj8x";
+    };
+
+    unpackPhase = ''
+      cd $src/$CARGO_MANIFEST_DIR
+    '';
+"""
+
+
+def git_dependency(text: str) -> str:
+    """A registry crate's file as cargo (libnix) writes it when the crate comes from git instead."""
+    start = text.index("    src = pkgs.fetchurl {")
+    end = text.index("    '';\n", text.index("    unpackPhase = ''")) + len("    '';\n")
+    rev = os.environ.get("FAKE_CARGO_GIT_REV", "7f4c4d4c1a8b9c5e3e2f0a6b4d3c2b1a09876543")
+    return text[:start] + GIT_SRC.replace("@REV@", rev) + text[end:]
+
+
 def main(argv: list[str]) -> int:
+    package = None
+    if argv[2:3] == ["-p"]:
+        package, argv = argv[3], argv[:2] + argv[4:]
     if argv[:3] != ["build", "--release", "write-nix-buildsystem"]:
         print(f"error: no such command: `{' '.join(argv[:3])}` (this is the cargo (libnix) stand-in)")
         return 101
@@ -304,6 +333,11 @@ def main(argv: list[str]) -> int:
         if isinstance(version, dict):
             version = manifest["workspace"]["package"]["version"]
         members.append((sub["name"], version, member))
+    if package is not None:
+        if package not in [m[0] for m in members]:
+            print(f"error: package ID specification `{package}` did not match any packages")
+            return 101
+        members = [m for m in members if m[0] == package]
 
     old = mode == "old"
     crates_dir = out if old else out / "derivations"
@@ -325,6 +359,8 @@ def main(argv: list[str]) -> int:
         text = (FORMAT / "deps" / file).read_text().replace("@OUT_DIR@", str(out))
         if old:
             text = text.replace(", project_root }", " }")
+        if os.environ.get("FAKE_CARGO_GIT") and file.startswith("itoa-"):
+            text = git_dependency(text)
         (crates_dir / "deps" / file).write_text(text)
     roots: dict[str, str] = {}
     formals = "fn, pkgs, rustc, cargo, deps" + ("" if old else ", project_root")

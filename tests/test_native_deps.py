@@ -143,3 +143,23 @@ def test_every_attribute_the_table_names_exists_in_nixpkgs(tmp_path: Path, shim:
     evaluated = json.loads(proc.stdout)
     assert evaluated["deps"]["alsa-sys"] == ["pkg-config-wrapper-0.29.2", "alsa-lib-1.2.14"]
     assert evaluated["envs"]["uses-prost-build"]["PROTOC"].endswith("-protobuf-32.1/bin/protoc")
+
+
+def test_git_sourced_crates_get_their_native_inputs(tmp_path: Path) -> None:
+    """codex patches crates to git branches ([patch.crates-io]): Cargo.lock then names them with a
+    `source = "git+…"`, and they need what the registry's release of the same crate needs."""
+    text = """version = 4
+
+[[package]]
+name = "app"
+version = "0.1.0"
+dependencies = ["openssl-sys"]
+
+[[package]]
+name = "openssl-sys"
+version = "0.9.109"
+source = "git+https://github.com/sfackler/rust-openssl?branch=master#5b8e4b0a1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f"
+dependencies = ["cc", "libc", "pkg-config"]
+"""
+    needs = needs_of(tmp_path, text)
+    assert {"pkg-config", "openssl"} <= set(needs["openssl-sys"].deps)

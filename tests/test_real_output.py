@@ -35,32 +35,40 @@ def listed_files(root: Path) -> set[str]:
     return {rel for f in root.rglob("*.nix") for rel in listed_files_of(f)}
 
 
-@pytest.fixture(scope="module")
-def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """cargo's tree as the build system names it, tagged, with the real output in target/release/nix."""
+def lay_out(base: Path, sub: str = "") -> dict[str, Path]:
+    """cargo's tree as the build system names it (in `sub/` of the repository if given), tagged, with the
+    real output in target/release/nix, released from the project's directory."""
     fixture = need_shared(*FULL)
-    base = tmp_path_factory.mktemp("real")
     repo = base / "cargo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
     git(repo, "remote", "add", "origin", "https://github.com/nixcloud/cargo.git")
-    (repo / "Cargo.toml").write_text('[package]\nname = "cargo"\nversion = "0.88.0"\nedition = "2021"\n')
-    (repo / ".gitignore").write_text("/target\n")
+    project = repo / sub if sub else repo
+    if sub:
+        (repo / "README.md").write_text("a repository whose Rust project lives in a subdirectory\n")
+    project.mkdir(exist_ok=True)
+    (project / "Cargo.toml").write_text('[package]\nname = "cargo"\nversion = "0.88.0"\nedition = "2021"\n')
+    (project / ".gitignore").write_text("/target\n")
     for rel in listed_files(fixture):
-        path = repo / rel
+        path = project / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"// {rel}\n")
     commit_all(repo, "cargo 0.88.0")
     git(repo, "tag", "-a", "v0.88.0", "-m", "Release")
-    nix = repo / "target" / "release" / "nix"
+    nix = project / "target" / "release" / "nix"
     shutil.copytree(fixture, nix)
     (nix / "README.md").unlink()
     subprocess.run(["chmod", "-R", "u+w", str(nix)], check=True)
     tarball = forge_tarball(repo, "v0.88.0", base / "cargo-v0.88.0.tar.gz", prefix="cargo-v0.88.0/")
-    proc = libnix("release", "-C", str(repo), "--tag", "v0.88.0", "--from", "target/release/nix",
+    proc = libnix("release", "-C", str(project), "--tag", "v0.88.0", "--from", "target/release/nix",
                   "--url", f"file://{tarball}", "--json")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    return {"repo": repo, "tarball": tarball, "export": repo / "libnix-0.88.0+v0.88.0", "base": base}
+    return {"repo": project, "tarball": tarball, "export": project / "libnix-0.88.0+v0.88.0", "base": base}
+
+
+@pytest.fixture(scope="module")
+def cargo_repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return lay_out(tmp_path_factory.mktemp("real"))
 
 
 def with_pkgs(export: Path, shim: Path, pkgs: str | None = None) -> str:
@@ -126,6 +134,29 @@ def test_nix_evaluates_every_root_crate_src_without_ifd(cargo_repo, shim, tmp_pa
         crate = next(cargo_repo["export"].glob(f"derivations/*{attr.rsplit('-', 1)[1]}.nix"))
         for rel in listed_files_of(crate):
             assert (Path(path) / rel).exists(), (attr, rel)
+
+
+def test_the_full_fixture_in_a_subdirectory_pins_the_whole_repository(tmp_path: Path, shim) -> None:
+    """The real output of a project in rs/ of its repository: the whole repository's tarball is pinned,
+    every root crate's src evaluates from its rs/ (IFD disabled) and holds the crate's files."""
+    laid = lay_out(tmp_path, "rs")
+    caller = (laid["export"] / "cargo_build_caller.nix").read_text()
+    assert '+ "/rs")' in caller  # project_root: the tarball's rs/
+    store(laid["tarball"])
+    attrs = json.loads((laid["repo"] / "libnix.json").read_text())["attributes"]
+    proc = nix_eval(
+        f"let c = {with_pkgs(laid['export'], shim)}; in builtins.listToAttrs "
+        f'(map (n: {{ name = n; value = "${{c.${{n}}.src}}"; }})'
+        f" (builtins.fromJSON ''{json.dumps(attrs)}''))"
+    )
+    assert proc.returncode == 0, proc.stderr
+    sources = json.loads(proc.stdout)
+    assert sorted(sources) == sorted(attrs) and len(attrs) == 11
+    for attr, path in sources.items():
+        crate = next(laid["export"].glob(f"derivations/*{attr.rsplit('-', 1)[1]}.nix"))
+        for rel in listed_files_of(crate):
+            assert (Path(path) / rel).read_text() == f"// {rel}\n", (attr, rel)
+        assert not (Path(path) / "README.md").exists()  # the repository's, outside the project
 
 
 def test_nix_instantiates_every_crate_without_ifd(cargo_repo, shim, tmp_path: Path) -> None:
@@ -345,7 +376,8 @@ let
   viaLet = pkgs.fetchFromGitHub { owner = "o"; repo = "lib"; rev = "r2"; sha256 = "sha256-BBBB"; };
   tool = pkgs.callPackage viaLet {};
   inline = import (pkgs.fetchFromGitHub { owner = "o"; repo = "in"; rev = "r3"; hash = "sha256-CCC"; }) {};
-  git = import (pkgs.fetchgit { url = "https://example.org/x.git"; rev = "r4"; sha256 = "sha256-DDDD"; });
+  git = import (pkgs.fetchgit { url = "https://example.org/x.git";
+    rev = "4444444444444444444444444444444444444444"; sha256 = "sha256-DDDD"; });
   built = pkgs.runCommand "x" {} "echo {} > $out";
   fromBuilt = import built;
   readsOut = map (crate: builtins.readFile "${crate}/nix/args") [ ];
@@ -381,8 +413,8 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
     # (the caller's `pkgs` became a parameter: two lines more above them)
     assert found == [
         "cargo_build_caller.nix:16: import of the output of fetchgit during evaluation",
-        "cargo_build_caller.nix:18: import of a derivation's output (runCommand) during evaluation",
-        "cargo_build_caller.nix:19: readFile of a derivation's output (crate) during evaluation",
+        "cargo_build_caller.nix:19: import of a derivation's output (runCommand) during evaluation",
+        "cargo_build_caller.nix:20: readFile of a derivation's output (crate) during evaluation",
     ]
     assert text.startswith("{\n  # the package set") and "\n  pkgs ? import ./pkgs.nix\n}:" in text
     assert not verified.errors  # the `home` in a crates.io URL is not a path
