@@ -286,7 +286,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
     for rel in result.created_crate:
         print(f"  {verb} {rel} (a new crate)")
     for rel in result.written:
-        print(f"  {verb} {rel}")
+        print(f"  {verb} {result.shown(rel)}")
     for rel in result.kept:
         print(f"  kept   {rel} (yours)")
     if result.native:
@@ -296,6 +296,13 @@ def _cmd_init(args: argparse.Namespace) -> int:
             print(f"    {line}")
     for warning in result.warnings:
         print(f"libnix: warning: {warning}", file=sys.stderr)
+    if result.flake_ref:
+        where = result.flake_ref
+        print(
+            f"  the project is in {where[2:]}/ of its repository: the workflows sit at the repository's root "
+            f"and run there; from the root, `nix develop {where}`; other flakes name it `?dir={where[2:]}` "
+            f"(github:OWNER/REPO?dir={where[2:]})"
+        )
     if not result.pretend:
         print(f"\n{result.directory} is ready: `nix develop`, then `cargo build` (CARGO_BACKEND=nix).")
     return 0

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import cargo, gitrepo, native_deps, template, workflows
+from . import cargo, gitrepo, native_deps, roots, template, workflows
 from .errors import ExternalError, UserError
 from .forge import detect
 from .fsutil import atomic_write
@@ -50,6 +51,17 @@ class InitResult:
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     native: list[str] = field(default_factory=list)  # what Cargo.dependencies.nix names, from Cargo.lock
+    at: roots.Roots | None = None  # the repository's and the project's roots
+
+    def shown(self, rel: str) -> str:
+        """A written file as the user in the project's directory names it (`../.github/…` in a
+        subdirectory project)."""
+        return shown(self.at, rel) if self.at is not None else rel
+
+    @property
+    def flake_ref(self) -> str | None:
+        """How the project's flake is named from the repository's root, when it is not there."""
+        return f"./{self.at.sub}" if self.at is not None and self.at.sub else None
 
 
 def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -78,8 +90,13 @@ def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict
     return data
 
 
-def project_defaults(root: Path, project: cargo.Project | None, own_release: str | None) -> dict[str, Any]:
-    """What the project says, as answers to the template's questions."""
+def project_defaults(
+    root: Path, project: cargo.Project | None, own_release: str | None, at: roots.Roots | None = None
+) -> dict[str, Any]:
+    """What the project says, as answers to the template's questions (its repository's facts from
+    the repository's root, which is the project's own unless the project is in a subdirectory)."""
+    at = at or roots.locate(root)
+    repo = at.repo
     facts: dict[str, Any] = {}
     if project is not None:
         facts.update(
@@ -93,8 +110,8 @@ def project_defaults(root: Path, project: cargo.Project | None, own_release: str
         )
     facts.update(toolchain_facts(root))
     origin = None
-    if (root / ".git").exists():
-        origin = gitrepo.remote_url(str(root))
+    if (repo / ".git").exists():
+        origin = gitrepo.remote_url(str(repo))
     if origin:
         try:
             forge = detect(origin)
@@ -103,13 +120,27 @@ def project_defaults(root: Path, project: cargo.Project | None, own_release: str
             pass  # an unknown host: the flake needs no forge, the release can be told later
     # no remote yet: most such projects end up on GitHub, where the workflows run
     facts["ci"] = facts.get("forge", "none") in ("github", "none")
-    branch, patterns = workflows.default_branch(root), workflows.tag_patterns(root)
+    members = _member_names(root, project) if project is not None else ()
+    branch, patterns = workflows.default_branch(repo), workflows.tag_patterns(repo, members)
     if branch:
         facts["default_branch"] = branch
     if patterns:
         facts["tag_patterns"] = patterns
     facts["release_workflow"] = own_release is None  # the project's own release workflow, if any
+    facts["project_dir"] = at.sub
     return facts
+
+
+def _member_names(root: Path, project: cargo.Project) -> tuple[str, ...]:
+    """The package names of the workspace's members: what per-crate release tags begin with."""
+    names = []
+    for member in project.members:
+        package = (cargo.read_toml(root / member / "Cargo.toml").get("package") or {}) if (
+            root / member / "Cargo.toml"
+        ).is_file() else {}  # fmt: skip
+        if package.get("name"):
+            names.append(str(package["name"]))
+    return tuple(names)
 
 
 def toolchain_facts(root: Path) -> dict[str, Any]:
@@ -224,8 +255,11 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             f"no Cargo.toml in {root}: libnix init works in a Rust crate or workspace, or an empty directory"
         )
     project = None if new_crate else cargo.read_project(root)
-    own = workflows.own_release_workflow(root) if root.exists() else None
-    defaults = project_defaults(root, project, own) if root.exists() else {}
+    at = roots.locate(root)
+    result.at = at
+    own = workflows.own_release_workflow(at.repo) if at.repo.exists() else None
+    defaults = project_defaults(root, project, own, at) if root.exists() else {"project_dir": at.sub}
+    data["project_dir"] = at.sub  # computed, never asked: where the workflows run
     if new_crate:
         defaults.update(project_name=data.get("project_name") or cargo.crate_name_for(root), binaries=[])
         defaults["binaries"] = [defaults["project_name"]]
@@ -259,7 +293,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         skip = set(template.skip_if_exists())
         files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
         for rel in files:
-            target = root / rel
+            target = _target(at, rel)
             if rel in skip and target.exists():
                 result.kept.append(rel)
             elif target.exists() and _same(target, rendered / rel):
@@ -293,7 +327,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             result.native = native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
             return result
         try:
-            _write(root, rendered, result, new_crate, str(defaults["project_name"]), ignores)
+            _write(at, rendered, result, new_crate, str(defaults["project_name"]), ignores)
             _fill_native_deps(root, result.native, result.warnings)
         except OSError as exc:
             raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
@@ -312,23 +346,35 @@ def _fill_native_deps(root: Path, native: list[str], warnings: list[str]) -> Non
         )
 
 
+def _target(at: roots.Roots, rel: str) -> Path:
+    """Where a rendered file goes: the workflows to the repository's root (GitHub reads no other
+    `.github/`), everything else to the project."""
+    return at.repo / rel if rel.startswith(".github/") else at.project / rel
+
+
+def shown(at: roots.Roots, rel: str) -> str:
+    """A rendered file's path as the user in the project's directory names it."""
+    return os.path.relpath(_target(at, rel), at.project)
+
+
 def _write(
-    root: Path, rendered: Path, result: InitResult, new_crate: bool, name: str, ignores: list[str]
+    at: roots.Roots, rendered: Path, result: InitResult, new_crate: bool, name: str, ignores: list[str]
 ) -> None:
     """Write everything, or on failure remove what this run created: a failed init leaves no debris."""
+    root = at.project
     created: list[Path] = []
     made_root = not root.exists()
     try:
         root.mkdir(parents=True, exist_ok=True)
         if new_crate:
             created += [root / rel for rel in cargo.write_minimal_crate(root, name)]
-            if not (root / ".git").exists():
+            if at.repo == root and not (root / ".git").exists():
                 gitrepo.git(str(root), "init", "-q", "-b", "main")
                 created.append(root / ".git")
         for rel in result.written:
             if rel == ".gitignore":
                 continue
-            target = root / rel
+            target = _target(at, rel)
             target.parent.mkdir(parents=True, exist_ok=True)
             if not target.exists():
                 created.append(target)
@@ -351,7 +397,9 @@ def _missing_ignores(root: Path) -> list[str]:
     path = root / ".gitignore"
     present = set(path.read_text().splitlines()) if path.exists() else set()
     missing = [line for line in GITIGNORE_LINES if line not in present and line.lstrip("/") not in present]
-    if not missing or not (root / ".git").exists():
+    if not missing:
+        return missing
+    if gitrepo.git(str(root), "rev-parse", "--is-inside-work-tree", check=False).returncode != 0:
         return missing
     probes = [_PROBES[line] for line in missing]
     proc = gitrepo.git(str(root), "check-ignore", "--no-index", *probes, check=False)
@@ -423,13 +471,15 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
 
     root = Path(opts.directory).resolve()
     answers = template.read_answers(root)
-    if not (root / ".git").exists():
+    at = roots.locate(root)
+    if not (at.repo / ".git").exists():
         raise UserError(
             f"{root} is not a git repository: libnix update merges through git (git init, commit)"
         )
     if gitrepo.git(str(root), "status", "--porcelain").stdout:
         raise UserError("the project has uncommitted changes: commit or stash them before libnix update")
     data = parse_data(opts.data, template.questions())
+    data["project_dir"] = at.sub  # re-derived, as init computed it
     result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
     _follow_toolchain(root, answers, data, opts.offline, result)
     if opts.template:
@@ -464,16 +514,67 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
             root, answers_file=template.ANSWERS, data=data, defaults=True, overwrite=True, conflict="inline",
             vcs_ref=ref, quiet=True,
             skip_answered=True,
+            # a subdirectory project's workflows live at the repository's root: merged below, not here
+            exclude=[".github"] if at.sub else (),
         )  # fmt: skip
     except (copier.errors.CopierError, ValueError) as exc:
         raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
+    if at.sub:
+        _update_workflows(at, answers, data, src, ref)
     _fill_native_deps(root, result.native, result.warnings)  # Cargo.lock may have changed since
     status = (
         gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()
     )
-    result.changed = sorted(line[3:] for line in status)
-    for rel in result.changed:
-        path = root / rel
+    # git names paths from the repository's root; the user, from the project's directory
+    changed = {line[3:]: os.path.relpath(at.repo / line[3:], root) for line in status}
+    result.changed = sorted(changed.values())
+    for in_repo, rel in changed.items():
+        path = at.repo / in_repo
         if path.is_file() and CONFLICT_MARK in path.read_text(errors="replace"):
             result.conflicts.append(rel)
     return result
+
+
+def _update_workflows(
+    at: roots.Roots, answers: dict[str, Any], data: dict[str, Any], src: str, ref: str | None
+) -> None:
+    """The workflows of a project in a subdirectory, merged three ways at the repository's root as
+    copier merges the rest: the template's render at the recorded version (base), the user's file
+    (ours), the new render (theirs); conflicts are marked inline as copier marks them."""
+    recorded = {k: v for k, v in answers.items() if not k.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="libnix-update-") as tmp:
+        old, new = Path(tmp) / "old", Path(tmp) / "new"
+        old_src = str(answers.get("_src_path") or src)
+        _render(old_src, str(answers.get("_commit") or "") or None, old, {**recorded, "project_dir": at.sub},
+                {}, ask=False)  # fmt: skip
+        _render(src, ref, new, {**recorded, **data, "project_dir": at.sub}, {}, ask=False)
+        rels = sorted(
+            {
+                p.relative_to(d).as_posix()
+                for d in (old, new)
+                for p in (d / ".github").rglob("*")
+                if p.is_file()
+            }
+        )
+        for rel in rels:
+            base, theirs, ours = old / rel, new / rel, at.repo / rel
+            if not theirs.exists():
+                if ours.exists() and _same(ours, base):
+                    ours.unlink()  # the template dropped it and the user never changed it
+                continue
+            if not ours.exists():
+                if not base.exists():  # a workflow the new template adds
+                    ours.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write(ours, theirs.read_bytes())
+                continue  # removed by the user: it stays removed
+            if not base.exists() or _same(base, theirs):
+                continue  # the template did not change it (or it is the user's own of that name)
+            proc = subprocess.run(
+                ["git", "merge-file", "-p", "-L", "before updating", "-L", "last update", "-L",
+                 "after updating", str(ours), str(base), str(theirs)],
+                capture_output=True,
+            )  # fmt: skip
+            if proc.returncode < 0 or proc.returncode > 127:
+                raise ExternalError(f"git merge-file failed on {rel}: {proc.stderr.decode().strip()}")
+            if proc.stdout != ours.read_bytes():
+                atomic_write(ours, proc.stdout)

@@ -37,3 +37,17 @@ def of(path: str | Path) -> Roots:
     top = Path(gitrepo.toplevel(str(path)))
     prefix = gitrepo.git(str(path), "rev-parse", "--show-prefix").stdout.decode().strip().strip("/")
     return Roots(top, top / prefix if prefix else top)
+
+
+def locate(path: Path) -> Roots:
+    """The roots of a project that may not exist yet or have no repository yet: a directory outside any
+    work tree is its own repository root (init makes it one), one inside a work tree is a project in
+    that repository (no repository inside the repository)."""
+    existing = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if existing is None:
+        return Roots(path, path)
+    proc = gitrepo.git(str(existing), "rev-parse", "--show-toplevel", check=False)
+    if proc.returncode != 0:
+        return Roots(path, path)
+    top = Path(proc.stdout.decode().strip()).resolve()
+    return Roots(top, path.resolve()) if path.resolve().is_relative_to(top) else Roots(path, path)

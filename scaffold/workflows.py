@@ -29,15 +29,30 @@ def default_branch(repo: Path) -> str | None:
     return (proc.stdout.decode().strip() or None) if proc.returncode == 0 else None
 
 
-def tag_patterns(repo: Path) -> list[str] | None:
+# a semantic version as GitHub's filter patterns write it (`+`: one or more of what precedes, `.` literal)
+_SEMVER_GLOB = "[0-9]+.[0-9]+.[0-9]+*"
+
+
+def tag_patterns(repo: Path, members: tuple[str, ...] = ()) -> list[str] | None:
     """Glob patterns (as GitHub Actions matches tags) for the project's release tags: `v*` for v1.2.3,
-    `[0-9]*` for 1.2.3 or 2026-08-17, `name-*` for name-1.2; the common ones, most used first."""
+    `[0-9]*` for 1.2.3 or 2026-08-17, `name-*` for name-1.2; per-crate tags of a workspace's `members`
+    (package names: tokio's `tokio-util-0.7.16`, release-plz's `member-v1.2.3`, `member@1.2.3`) as one
+    pattern per separator that needs a version after it (`*-v[0-9]+.[0-9]+.[0-9]+*`), so that the next
+    member's first tag matches too; the common ones, most used first."""
     if not (repo / ".git").exists():
         return None
     tags = gitrepo.git(str(repo), "tag", "--list", check=False).stdout.decode().split()
     counts: Counter[str] = Counter()
+    names = sorted(members, key=len, reverse=True)
     for tag in tags:
-        if re.match(r"^v\d", tag):
+        crate = next(
+            (f"*{sep}{_SEMVER_GLOB}" for n in names for sep in ("-v", "-", "@")
+             if tag.startswith(n + sep) and re.match(r"^\d+\.\d+\.\d+", tag[len(n + sep) :])),
+            None,
+        )  # fmt: skip
+        if crate:
+            counts[crate] += 1
+        elif re.match(r"^v\d", tag):
             counts["v*"] += 1
         elif tag[:1].isdigit():
             counts["[0-9]*"] += 1

@@ -13,11 +13,13 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import NIX_ENV, REPO, commit_all, flake, git, libnix
 
 STUBS = REPO / "tests" / "stubs"
@@ -574,3 +576,97 @@ def test_init_ignores_the_users_commit_signing(tmp_path: Path) -> None:
     proc = libnix("init", str(root), "--defaults", env=env)
     assert proc.returncode == 0, proc.stderr
     assert (root / "flake.nix").is_file()
+
+
+def test_a_project_in_a_subdirectory_gets_its_workflows_at_the_repository_root(
+    tmp_path: Path, make_repo, monkeypatch, nix
+) -> None:
+    """openai/codex keeps its workspace in codex-rs/: GitHub reads workflows only from the repository's
+    root, so init in the subdirectory writes them there, running in the subdirectory; update merges them
+    there too, with the user's edits."""
+    tpl = _template_copy(tmp_path / "template")
+    monkeypatch.setenv("LIBNIX_TEMPLATE", str(tpl))
+    env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    repo = make_repo("mono")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/mono.git")
+    (repo / "package.json").write_text("{}\n")
+    rs = repo / "rs"
+    shutil.copytree(REPO / "examples" / "hello", rs)
+    commit_all(repo)
+    git(repo, "tag", "v0.1.0")
+    proc = libnix("init", "--defaults", cwd=rs, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        not (rs / ".github").exists()
+        and (rs / "flake.nix").is_file()
+        and (rs / "nix" / "libnix.nix").is_file()
+    )
+    ci = (repo / ".github" / "workflows" / "libnix-ci.yml").read_text()
+    release = (repo / ".github" / "workflows" / "libnix-release.yml").read_text()
+    assert "working-directory: rs" in ci and 'paths: ["rs/**", ".github/workflows/libnix-ci.yml"]' in ci
+    assert "working-directory: rs" in release and '- "v*"' in release
+    assert "wrote ../.github/workflows/libnix-ci.yml" in proc.stdout and "?dir=rs" in proc.stdout
+    assert "/target" in (rs / ".gitignore").read_text() and not (repo / ".gitignore").exists()
+    assert_generated_files_are_valid(repo, nix)
+    commit_all(repo, "libnix init")
+
+    # the user edits the root workflow; a new template changes another line of it
+    ci_path = repo / ".github" / "workflows" / "libnix-ci.yml"
+    ci_path.write_text(ci.replace("permissions:", "# my own note\npermissions:", 1))
+    commit_all(repo, "my note")
+    src = next(tpl.glob("copier-template/*/workflows/libnix-ci.yml.jinja"))
+    src.write_text(
+        src.read_text().replace("      - uses: actions/checkout@v4", "      - uses: actions/checkout@v5")
+    )
+    proc = libnix("update", cwd=rs, env=env)
+    assert proc.returncode == 0, proc.stderr
+    merged = ci_path.read_text()
+    assert "# my own note" in merged and "actions/checkout@v5" in merged and "<<<<<<<" not in merged
+    assert not (rs / ".github").exists()
+    assert "updated ../.github/workflows/libnix-ci.yml" in proc.stdout
+    assert_generated_files_are_valid(repo, nix)
+
+
+def test_release_tags_of_workspace_members_make_the_tag_filter(make_repo, nix) -> None:
+    """tokio's tags (`<crate>-<version>`) and release-plz's (`<crate>-v<version>`): the release workflow
+    runs on the latest of them and on a new member's first tag, not on a tag that names no version."""
+    repo = make_repo("tokio")
+    members = ["tokio", "tokio-util", "tokio-macros", "tokio-stream"]
+    (repo / "Cargo.toml").write_text(f"[workspace]\nmembers = {json.dumps(members)}\n")
+    for m in members:
+        (repo / m / "src").mkdir(parents=True)
+        (repo / m / "Cargo.toml").write_text(f'[package]\nname = "{m}"\nversion = "1.0.0"\n')
+        (repo / m / "src" / "lib.rs").write_text("")
+    commit_all(repo)
+    for tag in ("tokio-1.47.1", "tokio-util-0.7.16", "tokio-macros-2.5.0", "tokio-stream-0.1.17",
+                "tokio-1.46.0", "tokio-util-0.7.15"):  # fmt: skip
+        git(repo, "tag", tag)
+    assert init(repo).returncode == 0
+    doc = yaml.safe_load((repo / ".github" / "workflows" / "libnix-release.yml").read_text())
+    patterns = doc[True]["push"]["tags"]
+    assert patterns == ["*-[0-9]+.[0-9]+.[0-9]+*"]
+    for tag in ("tokio-1.47.1", "tokio-util-0.7.16", "tokio-macros-2.5.0", "tokio-test-0.4.4"):
+        assert any(github_glob(p, tag) for p in patterns), tag
+    for name in ("main", "tokio-next", "tokio-util-v2-wip", "master"):
+        assert not any(github_glob(p, name) for p in patterns), name
+    assert_generated_files_are_valid(repo, nix)  # actionlint checks the glob's syntax
+
+
+def github_glob(pattern: str, name: str) -> bool:
+    """GitHub Actions' filter pattern syntax: `*` any run of characters but `/`, `+` one or more of the
+    preceding character, `[…]` a class, `?` zero or one of the preceding; everything else literal."""
+    out, i = "", 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out += "[^/]*"
+        elif c == "[":
+            end = pattern.index("]", i)
+            out += pattern[i : end + 1]
+            i = end
+        elif c in "+?":
+            out += c
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.fullmatch(out, name) is not None
