@@ -4,52 +4,24 @@ The rules that rewrite (one module each, see `rules/`) and the checks that verif
 syntax tree (`nixsyntax`), so a path literal is never confused with the same characters in a URL or a
 build phase. `rewrite` works on a staging copy; `verify` is what `libnix check` runs, and what release
 runs on its own output before anything is moved into place.
+
+Its types live in modules of their own (`pins`, `findings`), which the rules share: imports run downward.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import ifd, nixtool
 from . import nixsyntax as ns
 from .errors import UserError
-from .nixhash import Sha256
+from .findings import Finding, Report
+from .pins import CALLER, DEPENDENCIES, Origin, Pin
 from .rules import Context, FileJob, build_time_arguments, rules
 from .rules.pinned_src import TARBALL, fetch_calls, hash_problem
-
-CALLER = "cargo_build_caller.nix"
-DEPENDENCIES = "Cargo.dependencies.nix"
-
-
-@dataclass(frozen=True)
-class Pin:
-    """The tag's tarball: where consumers fetch the sources, and its fetchTarball hash."""
-
-    url: str
-    sha256: Sha256
-
-    def fetch(self) -> str:
-        return f'builtins.fetchTarball {{ url = {nix_string(self.url)}; sha256 = "{self.sha256.prefixed}"; }}'
-
-    def path_expr(self, sub: str) -> str:
-        # a path value, not a string: `lib.fileset.toSource { root = project_root; }` refuses strings
-        expr = f"/. + builtins.unsafeDiscardStringContext ({self.fetch()})"
-        return f'({expr} + "/{sub}")' if sub else f"({expr})"
-
-    def string_expr(self, sub: str) -> str:
-        return f'"${{{self.fetch()}}}/{sub}"' if sub else self.fetch()
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where the files were generated (relative literals resolve from there) and the trees whose
-    contents the tarball holds (the repository, or the worktree of the tag)."""
-
-    generated_at: Path
-    source_roots: tuple[Path, ...]
 
 
 @dataclass(frozen=True)
@@ -59,45 +31,6 @@ class Layout:
 
     root: Path
     entry: str  # the default.nix the caller imports, relative to root
-
-
-@dataclass(frozen=True)
-class Finding:
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
-
-
-@dataclass
-class Report:
-    rewritten: list[Finding] = field(default_factory=list)
-    errors: list[Finding] = field(default_factory=list)
-    ifd: list[Finding] = field(default_factory=list)
-    notes: list[Finding] = field(default_factory=list)  # what was left as it was, and why
-    parsed: str = "not checked"  # "ok", "not checked (nix-instantiate not found)", or nix's error
-    attributes: list[str] = field(default_factory=list)
-    entry: str = ""
-    files: int = 0
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "entry": self.entry,
-            "attributes": self.attributes,
-            "rewritten": [str(f) for f in self.rewritten],
-            "errors": [str(f) for f in self.errors],
-            "ifd": [str(f) for f in self.ifd],
-            "notes": [str(f) for f in self.notes],
-            "parsed": self.parsed,
-        }
-
-
-def nix_string(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("${", "\\${")
-    return f'"{escaped}"'
 
 
 def nix_files(root: Path) -> list[Path]:

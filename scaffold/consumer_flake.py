@@ -15,9 +15,10 @@ import json
 from pathlib import Path
 
 from . import nixsyntax as ns
-from .buildsystem import CALLER, Finding, nix_string
 from .errors import UserError
+from .findings import Finding
 from .nixhash import Sha256, parse_sha256
+from .pins import CALLER, nix_string
 from .rules.pinned_src import TARBALL, fetch_calls
 
 FLAKE = "flake.nix"

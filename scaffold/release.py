@@ -15,11 +15,10 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import (
-    __version__,
     buildsystem,
     cargo,
     check,
@@ -31,13 +30,13 @@ from . import (
     tags,
     template,
 )
-from .consumer_eval import Evaluation
 from .download import Progress
 from .errors import HashMismatch, UserError
-from .forge import Forge, PublishResult, detect
+from .forge import Forge, detect
 from .fsutil import atomic_write
 from .hash import hash_directory, hash_git, hash_url
 from .nixhash import Sha256, nix32_decode
+from .release_result import ReleaseResult
 
 MANIFEST = "libnix.json"
 Log = Callable[[str], None]
@@ -64,74 +63,6 @@ class ReleaseOptions:
     verify: bool = False  # nix evaluates every consumer form before anything is moved or published
     nixpkgs: str | None = None  # with verify: this nixpkgs in place of the pinned one
     version: str | None = None  # default: the tag's Cargo.toml, else the tag (v1.2.3 -> 1.2.3)
-
-
-@dataclass
-class ReleaseResult:
-    tag: str
-    commit: str
-    name: str
-    version: str
-    url: str
-    sha256: Sha256
-    export_dir: Path
-    asset: Path
-    asset_sha256: Sha256 | None = None
-    asset_url: str | None = None
-    attributes: list[str] = field(default_factory=list)
-    binaries: dict[str, str] = field(default_factory=dict)  # root crate -> the binary it installs
-    systems: list[str] = field(default_factory=list)
-    entry: str = "derivations/default.nix"
-    report: buildsystem.Report | None = None
-    dry_run: bool = False
-    tag_created: bool = False
-    remote_has_tag: bool | None = None
-    snippets: dict[str, str] = field(default_factory=dict)
-    published: PublishResult | None = None
-    reused: bool = False  # an earlier run's export of the same commit, published again
-    version_from: str = ""  # where the version came from: "Cargo.toml at T", "the tag (…0.0.0)", …
-    member: str | None = None  # the workspace member a per-crate tag names
-    project_dir: str = ""  # the project's directory inside the repository ("" at its top)
-    evaluated: list[Evaluation] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, object]:
-        doc: dict[str, object] = {
-            "tag": self.tag,
-            "commit": self.commit,
-            "name": self.name,
-            "version": self.version,
-            "version_from": self.version_from,
-            "member": self.member,
-            "project_dir": self.project_dir,
-            "url": self.url,
-            "hash": {"nix32": self.sha256.nix32, "sri": self.sha256.sri},
-            "export_dir": self.export_dir.name,
-            "asset": {
-                "name": self.asset.name,
-                "url": self.asset_url,
-                "hash": {"nix32": self.asset_sha256.nix32, "sri": self.asset_sha256.sri}
-                if self.asset_sha256
-                else None,
-            },
-            "attributes": self.attributes,
-            "binaries": self.binaries,
-            "systems": self.systems,
-            "entry": self.entry,
-            "libnix_version": __version__,
-        }
-        if self.report is not None:
-            doc["ifd"] = [str(f) for f in self.report.ifd]
-            doc["notes"] = [f.message for f in self.report.notes]
-            doc["parsed"] = self.report.parsed
-        if self.dry_run:
-            doc["dry_run"] = True
-        if self.evaluated:
-            doc["evaluated"] = [dataclasses.asdict(e) for e in self.evaluated]
-        if self.published is not None:
-            doc["published"] = dataclasses.asdict(self.published)
-        if self.snippets:
-            doc["snippets"] = self.snippets
-        return doc
 
 
 def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge | None:

@@ -4,10 +4,8 @@ own package set, the overlay. Every form uses the consumer's nixpkgs, so one nix
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .release import ReleaseResult
+from .release_result import ReleaseResult
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*$")
 PLACEHOLDER = "https://example.invalid/"

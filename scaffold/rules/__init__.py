@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..findings import Finding, Report
 from ..nixsyntax import Source
+from ..pins import Origin, Pin
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-    from ..buildsystem import Origin, Pin, Report
 
 
 @dataclass
@@ -57,8 +57,6 @@ class Context:
         sub = posixpath.normpath(sub) if sub else sub  # `src/../examples/x.rs` is listed as rustc saw it
         if self.tag_paths is None or sub in ("", ".") or sub in self.tag_paths:
             return
-        from ..buildsystem import Finding
-
         self.report.errors.append(
             Finding(src.rel, src.line(node), f"{what} {sub!r} does not exist in the tag's tree")
         )

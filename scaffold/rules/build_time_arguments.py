@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from .. import ifd
 from .. import nixsyntax as ns
+from ..findings import Finding
 from . import Context, FileJob
 
 if TYPE_CHECKING:
@@ -169,8 +170,6 @@ def _up(node: Node | None, kind: str) -> Node | None:
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if not any(h.encode() in src.data for h in HELPERS) or b"readFile" not in src.data:
         return

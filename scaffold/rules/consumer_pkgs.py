@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 
 from .. import ifd
 from .. import nixsyntax as ns
+from ..findings import Finding
+from ..pins import CALLER
 from . import Context, FileJob
 from .fetcher_imports import builtin_twin
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
-CALLER = "cargo_build_caller.nix"
 PKGS_NOTE = (
     "# the package set every crate is built with: yours (`{ inherit pkgs; }`), else the nixpkgs pinned here"
 )
@@ -34,8 +35,6 @@ FENIX_NOTE = "# the toolchain's fenix, evaluated with that same package set"
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if src.rel != CALLER:
         return

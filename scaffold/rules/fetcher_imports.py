@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from .. import ifd
 from .. import nixsyntax as ns
+from ..findings import Finding
+from ..pins import nix_string
 from . import Context, FileJob
 
 if TYPE_CHECKING:
@@ -23,8 +25,6 @@ if TYPE_CHECKING:
 
 
 def _string(value: str) -> str:
-    from ..buildsystem import nix_string
-
     return nix_string(value)
 
 
@@ -57,8 +57,6 @@ def builtin_twin(src: ns.Source, fetcher: Node) -> str | None:
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     for site in ifd.find(src):
         if site.kind != "fetcher" or job.taken(site.source):

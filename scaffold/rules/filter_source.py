@@ -14,6 +14,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from .. import nixsyntax as ns
+from ..findings import Finding
 from . import Context, FileJob
 
 
@@ -36,8 +37,6 @@ def _sub_for(ctx: Context, written: str, rel_file: str) -> str | None:
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if b"filterSource" not in src.data:
         return

@@ -12,12 +12,11 @@ import os
 from pathlib import Path
 
 from .. import nixsyntax as ns
+from ..findings import Finding
 from . import Context, FileJob, relative_to
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if b"/" not in src.data and b"<" not in src.data:
         return

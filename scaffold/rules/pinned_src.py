@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 
 from .. import nixsyntax as ns
 from ..errors import UserError
+from ..findings import Finding
 from ..nixhash import parse_sha256
+from ..pins import Pin
 from . import Context, FileJob
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-    from ..buildsystem import Pin
 
 TARBALL = ("builtins.fetchTarball", "fetchTarball")
 
@@ -51,8 +51,6 @@ def hash_problem(attrs: dict[str, str], pin: Pin) -> str | None:
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src, pin = job.src, ctx.pin
     if pin.url.encode() not in src.data:
         return

@@ -10,12 +10,11 @@ becomes that directory of the tag's tarball, as a path value (`lib.fileset.toSou
 from __future__ import annotations
 
 from .. import nixsyntax as ns
+from ..findings import Finding
 from . import Context, FileJob
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if b"project_root" not in src.data:
         return

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..findings import Finding
 from . import Context, FileJob
 
 # an absolute path standing on its own (not the tail of a URL or of a longer path)
@@ -23,8 +24,6 @@ def _names_itself(path: str, rel: str) -> bool:
 
 
 def apply(ctx: Context, job: FileJob) -> None:
-    from ..buildsystem import Finding
-
     src = job.src
     if b".nix" not in src.data:
         return
