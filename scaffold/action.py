@@ -1,6 +1,8 @@
 """For the GitHub Action: turn `libnix release --json` into step outputs and a job summary.
 
-Run as `python -m scaffold.action MANIFEST`; it appends to $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY.
+Run as `python -m scaffold.action MANIFEST [--verified MANIFEST] [--built CHECK]`; it appends to
+$GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. The verified manifest is the run that evaluated the export (the
+publishing run reuses the export and evaluates nothing), the check the one that built it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,19 @@ def outputs(doc: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def summary(doc: dict[str, Any]) -> str:
+def verification(verified: dict[str, Any], built: dict[str, Any]) -> str:
+    """What nix evaluated and built before anything was published, for the job summary."""
+    lines = [f"- evaluated `{e['form']} {e['where']}`: {e['derivations']} root crate(s), no IFD"
+             for e in verified.get("evaluated") or [] if e.get("error") is None]  # fmt: skip
+    lines += [f"- built `{b['attribute']}`: `{b['out']}`" for b in built.get("built") or [] if b.get("out")]
+    if not lines:
+        return "\n### Verified\n\nnothing (verify: none)\n"
+    return "\n### Verified before publishing\n\n" + "\n".join(lines) + "\n"
+
+
+def summary(
+    doc: dict[str, Any], verified: dict[str, Any] | None = None, built: dict[str, Any] | None = None
+) -> str:
     out = outputs(doc)
     rows = [
         ("tag", f"`{doc['tag']}` ({doc['commit'][:12]})"),
@@ -50,6 +64,8 @@ def summary(doc: dict[str, Any]) -> str:
         text += f"\n### Use it from plain nix\n\n```nix\n{snippets['nix']}```\n"
     if snippets.get("overlay"):
         text += f"\n### As an overlay\n\n```nix\n{snippets['overlay']}```\n"
+    if verified is not None or built is not None:
+        text += verification(verified or doc, built or {})
     return text
 
 
@@ -64,15 +80,23 @@ def _append_output(path: str, values: dict[str, str]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m scaffold.action MANIFEST.json", file=sys.stderr)
-        return 2
-    doc = json.loads(Path(argv[0]).read_text())
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scaffold.action")
+    parser.add_argument("manifest")
+    parser.add_argument("--verified", help="the manifest of the run that evaluated the export")
+    parser.add_argument("--built", help="`libnix check --build --json` of the export")
+    args = parser.parse_args(argv)
+
+    def read(path: str | None) -> dict[str, Any] | None:
+        return json.loads(Path(path).read_text()) if path else None
+
+    doc = read(args.manifest) or {}
     if os.environ.get("GITHUB_OUTPUT"):
         _append_output(os.environ["GITHUB_OUTPUT"], outputs(doc))
     if os.environ.get("GITHUB_STEP_SUMMARY"):
         with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary(doc))
+            fh.write(summary(doc, read(args.verified), read(args.built)))
     return 0
 
 

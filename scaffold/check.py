@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import buildsystem, consumer_flake, gitrepo
-from .consumer_eval import Evaluation, evaluate
+from .consumer_eval import Built, Evaluation, build, evaluate
 from .download import Progress
 from .errors import UserError
 from .hash import hash_tarball, hash_url
@@ -22,7 +22,9 @@ class CheckOptions:
     verify_remote: bool = False
     strict: bool = False  # IFD counts as a failure
     eval: bool = False  # nix evaluates every consumer form (IFD disabled)
-    nixpkgs: str | None = None  # with eval: this nixpkgs in place of the pinned one
+    nixpkgs: str | None = None  # with eval/build: this nixpkgs in place of the pinned one
+    fenix: str | None = None  # with eval/build: this fenix in place of the pinned one
+    build: bool = False  # nix builds every root crate of this system from the export's flake
 
 
 @dataclass
@@ -31,6 +33,7 @@ class CheckResult:
     report: buildsystem.Report
     pins: list[dict[str, object]] = field(default_factory=list)
     evaluated: list[Evaluation] = field(default_factory=list)
+    built: list[Built] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -42,6 +45,7 @@ class CheckResult:
             "ok": self.ok,
             "pins": self.pins,
             "evaluated": [dataclasses.asdict(e) for e in self.evaluated],
+            "built": [dataclasses.asdict(b) for b in self.built],
             **self.report.as_json(),
         }
 
@@ -101,13 +105,20 @@ def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
         for finding in report.ifd:
             report.errors.append(buildsystem.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
     if opts.eval and not report.errors:
-        result.evaluated = evaluate_forms(root, opts.nixpkgs, report)
+        result.evaluated = evaluate_forms(root, opts.nixpkgs, report, opts.fenix)
+    if opts.build and not report.errors:
+        result.built = build(root, opts.nixpkgs, opts.fenix)
+        for b in result.built:
+            if b.error is not None:
+                report.errors.append(buildsystem.Finding("nix build", 0, f"{b.attribute}: {b.error}"))
     return result
 
 
-def evaluate_forms(root: Path, nixpkgs: str | None, report: buildsystem.Report) -> list[Evaluation]:
+def evaluate_forms(
+    root: Path, nixpkgs: str | None, report: buildsystem.Report, fenix: str | None = None
+) -> list[Evaluation]:
     """nix evaluates every consumer form; a failure is one finding: the form, the attribute, nix's words."""
-    evaluated = evaluate(root, nixpkgs)
+    evaluated = evaluate(root, nixpkgs, fenix)
     for e in evaluated:
         if e.error is not None:
             report.errors.append(buildsystem.Finding("nix eval", 0, f"{e.form} {e.where}: {e.error}"))

@@ -105,9 +105,16 @@ def _parser() -> argparse.ArgumentParser:
         "caller given a package set), import-from-derivation disabled",
     )  # fmt: skip
     c.add_argument(
-        "--nixpkgs", metavar="PATH",
-        help="with --eval: this nixpkgs (a checkout, or laid out like one) in place of the pinned one",
+        "--build", action="store_true",
+        help="let nix build every root crate of this system from the export's flake, as a consumer would",
     )  # fmt: skip
+    c.add_argument(
+        "--nixpkgs", metavar="PATH",
+        help="with --eval/--build: this nixpkgs (a checkout, or laid out as one) instead of the pinned one",
+    )  # fmt: skip
+    c.add_argument(
+        "--fenix", metavar="PATH", help="with --eval/--build: this fenix in place of the pinned one"
+    )
     c.add_argument("--json", action="store_true", help="print the report as JSON")
     c.set_defaults(func=_cmd_check)
 
@@ -240,14 +247,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .check import CheckOptions, run
     from .progress import Bar
 
-    if args.nixpkgs and not args.eval:
-        print("libnix: error: --nixpkgs goes with --eval", file=sys.stderr)
+    if (args.nixpkgs or args.fenix) and not (args.eval or args.build):
+        print("libnix: error: --nixpkgs and --fenix go with --eval or --build", file=sys.stderr)
         return 2
     bar = Bar("downloading")
     try:
         opts = CheckOptions(
-            args.directory, args.tarball, args.verify_remote, args.strict, args.eval, args.nixpkgs
-        )
+            args.directory, args.tarball, args.verify_remote, args.strict, args.eval, args.nixpkgs,
+            args.fenix, args.build,
+        )  # fmt: skip
         result = run(opts, bar)
     finally:
         bar.close()
@@ -264,6 +272,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for evaluation in result.evaluated:
             if evaluation.error is None:
                 print(f"  nix eval {evaluation} (no IFD)")
+        for built in result.built:
+            if built.error is None:
+                print(f"  nix build {built.attribute}: {built.out}")
         for finding in report.errors:
             print(f"  error: {finding}")
         print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")
@@ -296,6 +307,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
             print(f"    {line}")
     for warning in result.warnings:
         print(f"libnix: warning: {warning}", file=sys.stderr)
+    for note in result.notes:
+        print(f"  note: {note}")
     if result.flake_ref:
         where = result.flake_ref
         print(

@@ -4,12 +4,19 @@
 {
   export,
   nixpkgs ? null,
+  fenix ? null,
   system ? builtins.currentSystem,
   only ? null,
 }:
 let
   info = builtins.fromJSON (builtins.readFile (export + "/libnix-export.json"));
-  given = if nixpkgs == null then { } else { pkgs = import nixpkgs { inherit system; }; };
+  pkgs = import nixpkgs { inherit system; };
+  given =
+    (if nixpkgs == null then { } else { inherit pkgs; })
+    // (
+      if fenix == null then { }
+      else { fenix = import fenix (if nixpkgs == null then { } else { inherit pkgs; }); }
+    );
   crates = import (export + "/cargo_build_caller.nix") ({ inherit system; } // given);
   names = if only == null then info.attributes else [ only ];
 in

@@ -35,25 +35,82 @@ class Evaluation:
         return f"{self.form} {self.where}: {what}"
 
 
-def evaluate(root: Path, nixpkgs: str | None = None) -> list[Evaluation]:
+@dataclass(frozen=True)
+class Inputs:
+    """What stands in for the export's pinned inputs (None: the pin itself), as a consumer's `follows`
+    or `{ inherit pkgs; }` would: a nixpkgs checkout (or anything laid out like one), a fenix."""
+
+    nixpkgs: str | None = None
+    fenix: str | None = None
+
+    def flake_flags(self) -> list[str]:
+        flags = []
+        for name, path in (("nixpkgs", self.nixpkgs), ("fenix", self.fenix)):
+            if path:
+                flags += ["--override-input", name, f"path:{path}"]
+        return flags
+
+
+def _inputs(nixpkgs: str | None, fenix: str | None) -> Inputs:
+    found = []
+    for flag, path in (("--nixpkgs", nixpkgs), ("--fenix", fenix)):
+        if path is None:
+            found.append(None)
+            continue
+        resolved = Path(path).resolve()
+        if not (resolved / "default.nix").is_file():
+            raise UserError(f"{flag} {path}: no default.nix there")
+        found.append(str(resolved))
+    return Inputs(*found)
+
+
+def _need_nix(what: str) -> None:
     if not available("nix") or not available("nix-instantiate"):
-        raise ExternalError("--eval needs nix (nix and nix-instantiate on PATH)")
+        raise ExternalError(f"{what} needs nix (nix and nix-instantiate on PATH)")
+
+
+def evaluate(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> list[Evaluation]:
+    _need_nix("--eval")
     root = root.resolve()
-    if nixpkgs is not None:
-        nixpkgs = str(Path(nixpkgs).resolve())
-        if not (Path(nixpkgs) / "default.nix").is_file():
-            raise UserError(f"--nixpkgs {nixpkgs}: not a nixpkgs (no default.nix there)")
+    given = _inputs(nixpkgs, fenix)
     info = json.loads((root / "libnix-export.json").read_text())
-    out = _flake(root, nixpkgs, info)
+    out = _flake(root, given, info)
     if all(e.error is None for e in out):  # one failure is one line: the first form that fails
-        out.append(_plain(root, nixpkgs))
+        out.append(_plain(root, given))
     return out
 
 
-def _flake(root: Path, nixpkgs: str | None, info: dict[str, object]) -> list[Evaluation]:
+@dataclass
+class Built:
+    attribute: str
+    out: str | None = None
+    error: str | None = None
+
+
+def build(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> list[Built]:
+    """`nix build` of every root crate of this system from the export's flake, as a consumer builds it
+    (import-from-derivation disabled): the derivations really build, with the compiler the inputs give."""
+    _need_nix("--build")
+    root = root.resolve()
+    given = _inputs(nixpkgs, fenix)
+    info = json.loads((root / "libnix-export.json").read_text())
+    system = _result(
+        _run(["nix", *FLAKES, "eval", "--impure", "--json", "--expr", "builtins.currentSystem"])
+    )[0]
+    attrs = [str(a) for a in info.get("attributes") or []]
+    installables = [f"path:{root}#packages.{system}.{_quote(a)}" for a in attrs]
+    proc = _run(["nix", *FLAKES, "build", "--json", "--no-link", *NO_IFD, "--no-write-lock-file",
+                 *given.flake_flags(), *installables])  # fmt: skip
+    value, error = _result(proc)
+    if error is None and isinstance(value, list) and len(value) == len(attrs):
+        return [Built(a, (v.get("outputs") or {}).get("out")) for a, v in zip(attrs, value, strict=True)]
+    return [Built(attrs[0] if len(attrs) == 1 else f"packages.{system}", error=error or "nix built nothing")]
+
+
+def _flake(root: Path, given: Inputs, info: dict[str, object]) -> list[Evaluation]:
     if not (root / "flake.nix").is_file():
         return [Evaluation("flake", "packages", error="the export has no flake.nix")]
-    override = ["--override-input", "nixpkgs", f"path:{nixpkgs}"] if nixpkgs else []
+    override = given.flake_flags()
 
     def run(attr: str, apply: str) -> tuple[object | None, str | None]:
         proc = _run(
@@ -79,11 +136,15 @@ def _flake(root: Path, nixpkgs: str | None, info: dict[str, object]) -> list[Eva
     return [Evaluation("flake", "packages", error=error)]
 
 
-def _plain(root: Path, nixpkgs: str | None) -> Evaluation:
+def _plain(root: Path, given: Inputs) -> Evaluation:
+    nixpkgs = given.nixpkgs
+
     def run(only: str | None) -> tuple[object | None, str | None]:
         args = ["--arg", "export", str(root)]
         if nixpkgs:
             args += ["--arg", "nixpkgs", nixpkgs]
+        if given.fenix:
+            args += ["--arg", "fenix", given.fenix]
         if only:
             args += ["--argstr", "only", only]
         proc = _run(
@@ -100,16 +161,16 @@ def _plain(root: Path, nixpkgs: str | None) -> Evaluation:
         )
         return _result(proc)
 
-    given = "your pkgs" if nixpkgs else "the pinned nixpkgs"
+    which = "your pkgs" if nixpkgs else "the pinned nixpkgs"
     value, error = run(None)
     if error is None and isinstance(value, dict):
-        return Evaluation("plain", f"cargo_build_caller.nix with {given}", len(value))
+        return Evaluation("plain", f"cargo_build_caller.nix with {which}", len(value))
     info = json.loads((root / "libnix-export.json").read_text())
     for attr in info.get("attributes") or []:
         _, error_a = run(str(attr))
         if error_a is not None:
-            return Evaluation("plain", f"cargo_build_caller.nix with {given}, {attr}", error=error_a)
-    return Evaluation("plain", f"cargo_build_caller.nix with {given}", error=error)
+            return Evaluation("plain", f"cargo_build_caller.nix with {which}, {attr}", error=error_a)
+    return Evaluation("plain", f"cargo_build_caller.nix with {which}", error=error)
 
 
 def _quote(attr: str) -> str:

@@ -50,6 +50,7 @@ class InitResult:
     pretend: bool = False
     warnings: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the user has to do next, said once
     native: list[str] = field(default_factory=list)  # what Cargo.dependencies.nix names, from Cargo.lock
     at: roots.Roots | None = None  # the repository's and the project's roots
 
@@ -318,6 +319,15 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
                 f"build system to your releases, add to its job: `- uses: {action}` "
                 'with `publish: "true"` (after actions/checkout with fetch-depth: 0)'
             )
+        cache = _answer(rendered, "binary_cache")
+        if cache and any(f.endswith(".yml") and f.startswith(".github/") for f in files):
+            note = (
+                f"the workflows push to the binary cache {cache} with the repository secret "
+                "CACHIX_AUTH_TOKEN (cachix.org: the cache's settings, auth tokens); without it they only pull"
+            )
+            if not _answer(rendered, "binary_cache_key"):
+                note += ". Give consumers its public key: `libnix update --data binary_cache_key=KEY`"
+            result.notes.append(note)
         if new_crate:
             result.created_crate = ["Cargo.toml", "src/main.rs"]
         ignores = _missing_ignores(root) if root.exists() else list(GITIGNORE_LINES)

@@ -271,6 +271,9 @@ def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Pa
     result.attributes = list(previous.get("attributes") or [])  # type: ignore[call-overload]
     result.binaries = dict(previous.get("binaries") or {})  # type: ignore[call-overload]
     result.systems = list(previous.get("systems") or [])  # type: ignore[call-overload]
+    cache = previous.get("binary_cache")
+    if isinstance(cache, dict) and cache.get("url"):
+        result.binary_cache = (str(cache["url"]), str(cache.get("public_key") or ""))
     result.entry = str(previous.get("entry") or result.entry)
     result.snippets = snippets.render(result)
     result.reused = True
@@ -311,7 +314,9 @@ def _export(
         layout = buildsystem.validate_layout(staged)
         # the project's own binaries (root package, default members) first: the flake's default package
         attributes = buildsystem.root_attributes(layout, released.binaries)
-        result.binaries, result.systems = buildsystem.binary_names(layout), systems(ref, at)
+        answers = recorded_answers(ref, at)
+        result.binaries, result.systems = buildsystem.binary_names(layout), systems(answers)
+        result.binary_cache = binary_cache(answers)
         write_export_info(staged, result, layout.entry, attributes)
         report = buildsystem.rewrite(
             staged, origin, pin, gitrepo.tree_paths(ref), at.sub, keep_ifd=opts.keep_ifd
@@ -466,8 +471,8 @@ def write_export_info(
     (staged / EXPORT_INFO).write_text(json.dumps(doc, indent=2) + "\n")
 
 
-def systems(ref: gitrepo.Ref, at: roots.Roots) -> list[str]:
-    """The systems the project builds for: what `libnix init` recorded at the tag, else its default."""
+def recorded_answers(ref: gitrepo.Ref, at: roots.Roots) -> dict[str, object]:
+    """What `libnix init` recorded for the project, as the tag has it."""
     import yaml  # copier depends on PyYAML
 
     recorded = gitrepo.show_file(ref, at.in_repo(template.ANSWERS))
@@ -475,7 +480,20 @@ def systems(ref: gitrepo.Ref, at: roots.Roots) -> list[str]:
         answers = yaml.safe_load(recorded) if recorded else None
     except yaml.YAMLError:
         answers = None
-    chosen = answers.get("systems") if isinstance(answers, dict) else None
+    return answers if isinstance(answers, dict) else {}
+
+
+def binary_cache(answers: dict[str, object]) -> tuple[str, str] | None:
+    """(substituter URL, public key) of the binary cache the project's CI pushes to, if it has one."""
+    name = str(answers.get("binary_cache") or "")
+    if not name.startswith("cachix:") or not name[7:]:
+        return None
+    return f"https://{name[7:]}.cachix.org", str(answers.get("binary_cache_key") or "")
+
+
+def systems(answers: dict[str, object]) -> list[str]:
+    """The systems the project builds for: what `libnix init` recorded at the tag, else its default."""
+    chosen = answers.get("systems")
     if isinstance(chosen, list) and chosen and all(isinstance(s, str) for s in chosen):
         return chosen
     return list(template.questions()["systems"]["default"])

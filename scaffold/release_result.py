@@ -31,6 +31,7 @@ class ReleaseResult:
     attributes: list[str] = field(default_factory=list)
     binaries: dict[str, str] = field(default_factory=dict)  # root crate -> the binary it installs
     systems: list[str] = field(default_factory=list)
+    binary_cache: tuple[str, str] | None = None  # (substituter, public key) the project's CI pushes to
     entry: str = "derivations/default.nix"
     report: Report | None = None
     dry_run: bool = False
@@ -66,6 +67,9 @@ class ReleaseResult:
             "attributes": self.attributes,
             "binaries": self.binaries,
             "systems": self.systems,
+            "binary_cache": {"url": self.binary_cache[0], "public_key": self.binary_cache[1]}
+            if self.binary_cache
+            else None,
             "entry": self.entry,
             "libnix_version": __version__,
         }

@@ -29,8 +29,17 @@ def render(r: ReleaseResult) -> dict[str, str]:
     build = f"nix build '{url}#default'\n"
     if binary:
         build += f"nix run '{url}'   # runs {binary}\n"
+    cache = ""
+    if r.binary_cache:
+        url_c, key = r.binary_cache
+        keys = f' "{key}" ' if key else " "
+        cache = (
+            f"  # prebuilt crates: the binary cache the project's CI pushes to\n"
+            f'  nixConfig.extra-substituters = [ "{url_c}" ];\n'
+            f"  nixConfig.extra-trusted-public-keys = [{keys}];\n\n"
+        )
     flake = f"""{{
-  inputs = {{
+{cache}  inputs = {{
     nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";  # yours
     {name} = {{
       type = "tarball";
@@ -61,7 +70,16 @@ in
   nixpkgs.overlays = [ inputs.{name}.overlays.default ];  # then pkgs.{attr(r.name)}
 }}
 """
-    return {"build": build, "flake": flake, "nix": plain, "overlay": overlay}
+    out = {"build": build, "flake": flake, "nix": plain, "overlay": overlay}
+    if r.binary_cache:
+        url_c, key = r.binary_cache
+        trusted = f" --option extra-trusted-public-keys '{key}'" if key else ""
+        out["cache"] = (
+            f"# the binary cache the project's CI pushes to: prebuilt crates, for any project with the same\n"
+            f"# crate versions and toolchain (one derivation per crate)\n"
+            f"nix build '{url}#default' --option extra-substituters '{url_c}'{trusted}\n"
+        )
+    return out
 
 
 def markdown(r: ReleaseResult) -> str:
@@ -73,4 +91,5 @@ def markdown(r: ReleaseResult) -> str:
         f"## From a flake\n\n```nix\n{s['flake']}```\n\n"
         f"## From plain nix\n\n```nix\n{s['nix']}```\n\n"
         f"## As an overlay\n\n```nix\n{s['overlay']}```\n"
+        + (f"\n## Prebuilt, from the binary cache\n\n```sh\n{s['cache']}```\n" if "cache" in s else "")
     )

@@ -1,9 +1,11 @@
 """The GitHub Action (`action.yml`): its metadata passes check-jsonschema, its steps pass actionlint, and its
 `run:` steps, run in order in a GitHub-like environment, release a real repository to the local forge.
 
-The two `uses:` steps (cachix/install-nix-action, actions/setup-python) are what this machine already has:
-nix from Debian and a Python; the test runs everything after them. The install step really pip-installs
-this checkout into a fresh venv (the dependencies are taken from the test venv to stay offline).
+The `uses:` steps (nix-quick-install-action, the nix store cache, cachix, actions/setup-python) are what this
+machine already has or does not need: nix from Debian, a store that stays, a Python; the test runs every
+`run:` step. The export is verified against the nixpkgs shim of ../shared/nix-eval (the `nixpkgs` input).
+The install step really pip-installs this checkout into a fresh venv (the dependencies are taken from the
+test venv to stay offline).
 """
 
 from __future__ import annotations
@@ -119,7 +121,7 @@ class Runner:
         left, op, right = re.fullmatch(r"(\S+)\s*(==|!=)\s*'([^']*)'", expr.strip()).groups()  # type: ignore[union-attr]
         return (self.value(left) == right) == (op == "==")
 
-    def run(self, env: dict[str, str]) -> dict[str, str]:
+    def run(self, env: dict[str, str], *, fail: bool = False) -> dict[str, str]:
         for step in self.meta["runs"]["steps"]:
             if "uses" in step:
                 continue
@@ -140,6 +142,9 @@ class Runner:
             proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=self.workdir, env=step_env,
                                   capture_output=True, text=True)  # fmt: skip
             self.log += [proc.stdout, proc.stderr]
+            if fail and proc.returncode != 0:
+                self.failed = (step.get("name"), proc.returncode, proc.stderr)
+                return {}
             assert proc.returncode == 0, f"step {step.get('name')} failed:\n{proc.stdout}\n{proc.stderr}"
             if "id" in step:
                 self.steps[step["id"]] = parse_output(output.read_text())
@@ -164,35 +169,41 @@ def parse_output(text: str) -> dict[str, str]:
     return values
 
 
+def hello_repo(make_repo, tmp_path: Path, forge) -> Path:
+    repo = make_repo("hello")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    with open(repo / "Cargo.toml", "a") as fh:
+        fh.write('\n[package.metadata.libnix]\nforge = "github"\n')
+    bare = tmp_path / "pushed.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(repo, "remote", "add", "origin", f"{forge.base}/acme/hello.git")
+    git(repo, "remote", "set-url", "--push", "origin", str(bare))
+    commit_all(repo)
+    git(repo, "tag", "-a", "v0.1.0", "-m", "v0.1.0")
+    git(repo, "checkout", "-q", "--detach", "v0.1.0")  # a tag push checks out the tag
+    forge.repos["acme/hello"] = repo
+    return repo
+
+
+def runner_for(repo: Path, tmp_path: Path, action_python: Path, **inputs: str) -> Runner:
+    temp = tmp_path / "runner-temp"
+    temp.mkdir()
+    return Runner(
+        repo, temp, action_python, inputs={"cargo": FAKE_CARGO, **inputs},
+        github={"ref_name": "v0.1.0", "action_path": str(REPO), "token": forge_server.TOKEN,
+                "workspace": str(repo)},
+    )  # fmt: skip
+
+
 def test_action_releases_publishes_and_commits_the_export(
-    make_repo, tmp_path: Path, action_python: Path
+    make_repo, tmp_path: Path, action_python: Path, forge, shim
 ) -> None:
-    server, forge = forge_server.start()
-    try:
-        repo = make_repo("hello")
-        shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
-        with open(repo / "Cargo.toml", "a") as fh:
-            fh.write('\n[package.metadata.libnix]\nforge = "github"\n')
-        bare = tmp_path / "pushed.git"
-        git(tmp_path, "init", "-q", "--bare", str(bare))
-        git(repo, "remote", "add", "origin", f"{forge.base}/acme/hello.git")
-        git(repo, "remote", "set-url", "--push", "origin", str(bare))
-        commit_all(repo)
-        git(repo, "tag", "-a", "v0.1.0", "-m", "v0.1.0")
-        git(repo, "checkout", "-q", "--detach", "v0.1.0")  # a tag push checks out the tag
-        forge.repos["acme/hello"] = repo
-        temp = tmp_path / "runner-temp"
-        temp.mkdir()
-        runner = Runner(
-            repo, temp, action_python,
-            inputs={"cargo": FAKE_CARGO, "commit-export": "true"},
-            github={"ref_name": "v0.1.0", "action_path": str(REPO), "token": forge_server.TOKEN,
-                    "workspace": str(repo)},
-        )  # fmt: skip
-        outputs = runner.run({})
-    finally:
-        server.shutdown()
-        server.server_close()
+    repo = hello_repo(make_repo, tmp_path, forge)
+    bare = tmp_path / "pushed.git"
+    runner = runner_for(repo, tmp_path, action_python, **{"commit-export": "true"},
+                        nixpkgs=f"{shim}/nixpkgs-shim")  # fmt: skip
+    temp = runner.temp
+    outputs = runner.run({})
 
     manifest = json.loads((temp / "libnix-release.json").read_text())
     assert outputs["url"] == f"{forge.base}/acme/hello/archive/refs/tags/v0.1.0.tar.gz"
@@ -214,3 +225,41 @@ def test_action_releases_publishes_and_commits_the_export(
     files = git(bare, "ls-tree", "-r", "--name-only", "libnix/v0.1.0")
     assert "libnix-0.1.0+v0.1.0/cargo_build_caller.nix" in files and "libnix.json" in files
     assert all(forge_server.TOKEN not in text for text in runner.log)
+    # verify (default eval) reached `libnix release --verify`: the summary lists what nix evaluated
+    assert "### Verified before publishing" in summary
+    assert "- evaluated `flake packages.x86_64-linux`: 1 root crate(s), no IFD" in summary
+    assert "- evaluated `plain cargo_build_caller.nix with your pkgs`: 1 root crate(s), no IFD" in summary
+
+
+def test_action_publishes_nothing_when_the_export_does_not_evaluate(
+    make_repo, tmp_path: Path, action_python: Path, forge, shim
+) -> None:
+    repo = hello_repo(make_repo, tmp_path, forge)
+    bs = tmp_path / "bs"
+    shutil.copytree(REPO / "examples" / "hello-buildsystem", bs)
+    crate = bs / "derivations" / "hello-0.1.0-bin-a6a06cbe35800f65.nix"
+    crate.write_text(crate.read_text().replace(
+        'CARGO_BIN_NAME = "hello";',
+        'CARGO_BIN_NAME = builtins.readFile (pkgs.runCommand "n" { } "echo > $out");'
+    ))  # fmt: skip
+    # the stand-in would write the build system afresh: this cargo hands over the injected one
+    cargo = tmp_path / "cargo-injected"
+    cargo.write_text(f'#!/bin/sh\nset -e\nout=$5\nmkdir -p "$out"\ncp -r {bs}/. "$out"/\n')
+    cargo.chmod(0o755)
+    runner = runner_for(repo, tmp_path, action_python, nixpkgs=f"{shim}/nixpkgs-shim", cargo=str(cargo))
+    runner.run({}, fail=True)
+    name, code, stderr = runner.failed
+    assert name == "Export the pinned build system" and code == 1
+    assert "does not evaluate as a consumer uses it" in stderr and "allow-import-from-derivation" in stderr
+    assert forge.releases == {}
+
+
+def test_action_verify_none_and_a_wrong_value(make_repo, tmp_path: Path, action_python: Path, forge) -> None:
+    repo = hello_repo(make_repo, tmp_path, forge)
+    runner = runner_for(repo, tmp_path, action_python, verify="none", publish="false")
+    runner.run({})
+    assert "### Verified\n\nnothing (verify: none)" in runner.summary.read_text()
+    shutil.rmtree(runner.temp)
+    wrong = runner_for(repo, tmp_path, action_python, verify="yes")
+    wrong.run({}, fail=True)
+    assert wrong.failed[1] == 2 and "verify is eval, build or none, not 'yes'" in wrong.failed[2]

@@ -88,7 +88,7 @@ def test_rustc_gets_the_same_arguments_and_evaluation_builds_nothing(toy, shim, 
     assert seen["released"] == seen["as-written"]
     anyhow, hello = seen["released"]["anyhow"][0], seen["released"]["hello"][0]
     # the build script's words, parsed by bash as before: one argument each, quotes removed
-    for word in ('feature="a b"', 'cfg(x, values("a b", "c"))', "native=/opt/dir with space", "static=toy"):
+    for word in ('feature="a b"', 'cfg(x, values("a b", "c"))', "native=/opt/dir with space", "dylib=c"):
         assert word in anyhow
     assert any(re.fullmatch(r"native=/nix/store/HASH-anyhow-1_0_96-61bbc4e08b05614c", a) for a in anyhow)
     assert "native=/opt/dir with space" in hello  # propagated to the crate that links anyhow

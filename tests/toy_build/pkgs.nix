@@ -1,7 +1,10 @@
 # A package set that BUILDS (unlike ../stubs and ../shared/nix-eval's shim, which only evaluate): just
 # enough of nixpkgs for cargo (libnix)'s generated crates, with stand-ins where the real tool cannot run
 # here. The real nixpkgs lib (fileset) comes from ../shared/nix-eval. Builds run with the sandbox off
-# (Debian's nix), through /bin/bash and the host's coreutils, tar, jq.
+# (Debian's nix), through /bin/bash and the host's coreutils, tar, jq. `toyRustc` records its arguments;
+# `hostRustc` is the host's real rustc (Debian's rustc-web), which fenix/default.nix hands out as the
+# toolchain, so that the export's flake builds real binaries (default.nix and flake.nix lay this folder
+# out as a nixpkgs, once the real lib is copied in as ./lib).
 { lib, system ? builtins.currentSystem }:
 let
   host = "/usr"; # ${pkgs.jq}/bin/jq, ${pkgs.mktemp}/bin/mktemp: the host's
@@ -34,7 +37,10 @@ let
   };
   pkgs = {
     inherit lib pkgs;
-    stdenv = { inherit mkDerivation; };
+    stdenv = {
+      inherit mkDerivation;
+      hostPlatform = { inherit system; };
+    };
     jq = host;
     mktemp = host;
     callPackage = fn: args: (if builtins.isPath fn then import fn else fn) (builtins.intersectAttrs (builtins.functionArgs (if builtins.isPath fn then import fn else fn)) pkgs // args);
@@ -50,6 +56,11 @@ let
     writeShellScriptBin = name: text: mkDerivation { inherit name; buildCommand = "echo >$out"; };
     # rustc: the recording stand-in of ./rustc
     toyRustc = file "rustc" ./rustc;
+    # the host's rustc, linked (it finds its standard library from where it really is)
+    hostRustc = mkDerivation {
+      name = "host-rustc";
+      buildCommand = "mkdir -p $out/bin && ln -s /usr/bin/rustc $out/bin/rustc";
+    };
   };
 in
 pkgs
