@@ -148,7 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument("--template", metavar="SRC", help="update from this template source")
     u.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) to update to")
     u.add_argument("--offline", action="store_true", help="do not fetch a Rust version's manifest hash")
-    u.add_argument("--defaults", action="store_true", help="accepted as init takes it: update never asks")
+    u.add_argument(
+        "--defaults", action="store_true", help="ask nothing, not even a newer template's questions"
+    )
     u.set_defaults(func=_cmd_update)
     return parser
 
@@ -324,9 +326,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_update(args: argparse.Namespace) -> int:
     from .init import UpdateOptions, run_update
 
-    result = run_update(
-        UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline), log=_log
-    )
+    ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
+    opts = UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline, ask)
+    result = run_update(opts, log=_log)
     for key, value in result.answers.items():
         why = "" if key == "toolchain_sha256" else " (from rust-toolchain.toml)"
         print(f"  answer {key} = {value}{why}")

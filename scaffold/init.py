@@ -278,10 +278,16 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
             result.warnings.append(offline_hint(version))
 
     own_flake = (root / "flake.nix").is_file() and not opts.force and "flake_file" not in data
+    asking = not opts.defaults
     if own_flake:
-        # the project's flake stays as it is: libnix's outputs go to nix/libnix.nix, for it to import
-        data["flake_file"] = False
-        result.warnings.append(OWN_FLAKE)
+        # the project's flake stays as it is (unless the person at the terminal says otherwise): libnix's
+        # outputs go to nix/libnix.nix, for it to import
+        (defaults if asking else data)["flake_file"] = False
+    elif "flake_file" not in data:
+        data["flake_file"] = True  # nothing of the project's to keep: not a question
+    if asking:
+        _decided_by_files(root, defaults, data)
+        log("\n".join(found_summary(at, project, defaults, own, own_flake)))
 
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
@@ -290,7 +296,11 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         src = template.portable(Path(cache))  # the answers file is committed: no machine's home in it
     with tempfile.TemporaryDirectory(prefix="libnix-init-") as tmp:
         rendered = Path(tmp) / "out"
-        _render(src, ref, rendered, data, defaults, ask=not opts.defaults)
+        _render(src, ref, rendered, data, defaults, ask=asking)
+        if asking:
+            _pin_chosen_toolchain(src, ref, rendered, opts.offline, result, {"project_dir": at.sub})
+        if _answer(rendered, "flake_file") in ("False", "false") and (root / "flake.nix").is_file():
+            result.warnings.append(OWN_FLAKE)
         skip = set(template.skip_if_exists())
         files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
         for rel in files:
@@ -342,6 +352,88 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         except OSError as exc:
             raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
     return result
+
+
+def _decided_by_files(root: Path, defaults: dict[str, Any], data: dict[str, Any]) -> None:
+    """What the project's files already answer is not asked: a rust-toolchain file decides the toolchain
+    and its targets; a forge other than GitHub has no GitHub workflows to add."""
+    if cargo.read_toolchain(root) is not None:
+        for key in ("toolchain_channel", "toolchain_version", "targets"):
+            if key in defaults and key not in data:
+                data[key] = defaults[key]
+    if defaults.get("forge", "none") not in ("github", "none") and "ci" not in data:
+        data["ci"] = False
+
+
+def found_summary(
+    at: roots.Roots, project: cargo.Project | None, facts: dict[str, Any], own: str | None, own_flake: bool
+) -> list[str]:
+    """What libnix found, said once before any question: what it will write follows from these."""
+    lines = ["libnix found:"]
+    if project is None:
+        lines.append(
+            f"  a new binary crate {facts.get('project_name')} (Cargo.toml and src/main.rs are written)"
+        )
+    else:
+        kind = "workspace" if project.is_workspace else "crate"
+        lines.append(
+            f"  {kind} {project.name} {project.version or '(no version)'}, edition {project.edition}"
+        )
+        if project.members:
+            lines.append(f"  members: {', '.join(project.members)}")
+        if project.binaries:
+            lines.append(f"  binaries: {', '.join(project.binaries)}")
+    toolchain = cargo.read_toolchain(at.project) if at.project.exists() else None
+    if toolchain is not None:
+        pinned = toolchain.version or toolchain.channel
+        lines.append(f"  toolchain: {pinned} (from rust-toolchain; not asked)")
+    else:
+        lines.append("  toolchain: no rust-toolchain file (you choose it below)")
+    if facts.get("forge", "none") != "none":
+        lines.append(f"  forge: {facts['forge']} {facts.get('repo_owner')}/{facts.get('repo_name')}")
+    else:
+        lines.append("  forge: no origin remote libnix knows (GitHub workflows are offered)")
+    if facts.get("default_branch"):
+        lines.append(f"  default branch: {facts['default_branch']}")
+    if facts.get("tag_patterns"):
+        lines.append(f"  release tags: {', '.join(facts['tag_patterns'])}")
+    needs = (
+        native_deps.summary(native_deps.plan(native_deps.locked_packages(at.project)))
+        if at.project.exists()
+        else []
+    )
+    if needs:
+        lines.append(f"  native inputs from Cargo.lock: {'; '.join(needs)}")
+    if own_flake:
+        lines.append(
+            "  flake.nix: yours; by default it stays and imports libnix's outputs from nix/libnix.nix"
+        )
+    if own:
+        lines.append(f"  {own}: your release workflow; libnix adds none beside it by default")
+    where = f"{at.project}" + (f" (workflows at the repository's root, {at.repo})" if at.sub else "")
+    lines.append(f"  files go to {where}")
+    return lines
+
+
+def _pin_chosen_toolchain(
+    src: str, ref: str | None, rendered: Path, offline: bool, result: InitResult, computed: dict[str, Any]
+) -> None:
+    """A pinned toolchain chosen at the terminal gets its manifest's hash, as one given with --data does:
+    the render is made again with it (the answers otherwise the same)."""
+    import yaml
+
+    answers = yaml.safe_load((rendered / template.ANSWERS).read_text()) or {}
+    version = str(answers.get("toolchain_version") or "")
+    if answers.get("toolchain_channel") != "version" or answers.get("toolchain_sha256") or not version:
+        return
+    digest = manifest_hash(version, offline)
+    if not digest:
+        result.warnings.append(offline_hint(version))
+        return
+    data = {**{k: v for k, v in answers.items() if not k.startswith("_")}, **computed}
+    data["toolchain_sha256"] = digest
+    shutil.rmtree(rendered)
+    _render(src, ref, rendered, data, {}, ask=False)
 
 
 def _fill_native_deps(root: Path, native: list[str], warnings: list[str]) -> None:
@@ -439,6 +531,7 @@ class UpdateOptions:
     template: str | None = None
     vcs_ref: str | None = None
     offline: bool = False
+    ask: bool = False  # on a terminal: the questions a newer template adds are asked (only those)
 
 
 @dataclass
@@ -520,9 +613,11 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
             ref = opts.vcs_ref
     result.to_version = ref or "latest"
     try:
+        # a newer template's new facts take the project's values; its new questions are asked on a terminal
+        facts = project_defaults(root, cargo.read_project(root), None, at)
         copier.run_update(
-            root, answers_file=template.ANSWERS, data=data, defaults=True, overwrite=True, conflict="inline",
-            vcs_ref=ref, quiet=True,
+            root, answers_file=template.ANSWERS, data=data, defaults=not opts.ask, overwrite=True,
+            conflict="inline", vcs_ref=ref, quiet=True, user_defaults=facts,
             skip_answered=True,
             # a subdirectory project's workflows live at the repository's root: merged below, not here
             exclude=[".github"] if at.sub else (),

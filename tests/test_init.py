@@ -532,20 +532,27 @@ def test_plain_copier_update_from_a_git_checkout(tmp_path: Path, make_repo) -> N
     assert "_commit: v2.0.0" in (repo / ".libnix-answers.yml").read_text()
 
 
-def test_interactive_prompts_on_a_terminal(tmp_path: Path) -> None:
-    """A real pseudo-terminal: copier asks; the first answer is typed, the others are Enter (defaults)."""
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def on_a_terminal(
+    argv: list[str], cwd: Path, keys: list[tuple[str, bytes]], env: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """Run libnix on a real pseudo-terminal as a person would: when the screen shows a needle of `keys`
+    (in order), type its keys; any other question gets Enter (its default). Returns (exit code, screen)."""
     import pty
     import select
     import time
 
-    root = tmp_path / "typed"
     pid, fd = pty.fork()
     if pid == 0:  # the child: libnix as a user runs it in a terminal
-        os.environ.update(TERM="xterm", PYTHONPATH=str(REPO))
-        os.execv(os.sys.executable, [os.sys.executable, "-m", "scaffold", "init", str(root)])
-    screen, typed, deadline = b"", False, time.monotonic() + 90
+        os.chdir(cwd)
+        os.environ.update(TERM="xterm", PYTHONPATH=str(REPO), **(env or {}))
+        os.execv(os.sys.executable, [os.sys.executable, "-m", "scaffold", *argv])
+    screen, step, seen, quiet_since = b"", 0, -1, time.monotonic()
+    deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.3)
+        ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
             try:
                 chunk = os.read(fd, 65536)
@@ -553,18 +560,115 @@ def test_interactive_prompts_on_a_terminal(tmp_path: Path) -> None:
                 break
             if not chunk:
                 break
-            screen += chunk
-        elif not typed and b"Crate or workspace name" in screen:
-            os.write(fd, b"\x15custom-name\r")  # Ctrl-U clears the default first
-            typed = True
-        elif typed:
+            screen, quiet_since = screen + chunk, time.monotonic()
+            continue
+        if time.monotonic() - quiet_since < 0.4:
+            continue  # let the prompt finish drawing
+        text = ANSI.sub("", screen.decode(errors="replace"))
+        prompt = text.rfind("🎤")
+        # a question waits for input when the screen ends on its input line (an answered one ends its line)
+        if prompt <= seen or text.endswith("\n"):
+            continue
+        label = text[prompt:].split("\n", 1)[0]
+        if step < len(keys) and keys[step][0] in label:
+            os.write(fd, keys[step][1])
+            step += 1
+        else:
             os.write(fd, b"\r")
+        seen, quiet_since = prompt, time.monotonic()
+    else:
+        os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, screen.decode(errors="replace")[-2000:]
-    text = screen.decode(errors="replace")
-    assert "Rust toolchain from fenix" in text and "Extra targets" in text  # the questions were asked
-    assert "project_name: custom-name" in (root / ".libnix-answers.yml").read_text()
-    assert (root / "flake.nix").is_file()
+    assert step == len(keys), f"not every answer was typed: {keys[step:]}\n{screen.decode(errors='replace')}"
+    return os.waitstatus_to_exitcode(status), ANSI.sub("", screen.decode(errors="replace"))
+
+
+def questions(screen: str) -> list[str]:
+    """The labels of the questions asked, in order (questionary draws each again once answered)."""
+    labels: list[str] = []
+    for label in re.findall(r"🎤 ([^\r\n]+)", screen):
+        label = label.strip()
+        if label and label not in labels:
+            labels.append(label)
+    return labels
+
+
+def crate_with_remote(make_repo, name: str) -> Path:
+    repo = make_repo(name)
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    git(repo, "remote", "add", "origin", f"https://github.com/acme/{name}.git")
+    commit_all(repo)
+    return repo
+
+
+def test_init_on_a_terminal_says_what_it_found_and_asks_only_decisions(make_repo) -> None:
+    """Every default taken on a real pseudo-terminal: a summary first, at most 8 questions, each in words,
+    and exactly the files `libnix init --defaults` writes on a copy."""
+    repo = crate_with_remote(make_repo, "tool")
+    twin = crate_with_remote(make_repo, "twin")
+    env = {"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    code, screen = on_a_terminal(["init"], repo, [], env=env)
+    assert code == 0, screen[-3000:]
+    asked = questions(screen)
+    assert 1 <= len(asked) <= 8, asked
+    for label in asked:  # words, not a variable's name (`toolchain_components (yaml)`)
+        assert " " in label and not re.fullmatch(r"[\w-]+( \(\w+\))?", label), label
+    found = screen.index("libnix found:")
+    assert (
+        found < screen.index("🎤") and "crate hello 0.1.0" in screen and "forge: github acme/tool" in screen
+    )
+    assert "toolchain: no rust-toolchain file" in screen
+    # the same files as --defaults (the project's name and remote aside: the twin is another repository)
+    assert init(twin).returncode == 0
+    mine = {
+        p.relative_to(repo): p.read_text() for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts
+    }
+    theirs = {p.relative_to(twin): p.read_text().replace("twin", "tool")
+              for p in twin.rglob("*") if p.is_file() and ".git" not in p.parts}  # fmt: skip
+    assert sorted(mine) == sorted(theirs)
+    for rel, text in mine.items():
+        assert text == theirs[rel], rel
+
+
+def test_init_on_a_terminal_with_other_answers(make_repo) -> None:
+    """A nightly toolchain (the arrow keys), a musl target, no CI: the project gets that."""
+    repo = crate_with_remote(make_repo, "other")
+    keys = [
+        ("Rust toolchain (fenix)", b"\x1b[B\x1b[B\r"),  # stable, beta, nightly
+        ("Extra targets", b"\x15[x86_64-unknown-linux-musl]\r"),  # Ctrl-U clears the default first
+        ("Add GitHub workflows?", b"n"),
+    ]
+    code, screen = on_a_terminal(
+        ["init"], repo, keys, env={"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    )
+    assert code == 0, screen[-3000:]
+    answers = yaml.safe_load((repo / ".libnix-answers.yml").read_text())
+    assert answers["toolchain_channel"] == "nightly" and answers["targets"] == ["x86_64-unknown-linux-musl"]
+    assert answers["ci"] is False and not (repo / ".github").exists()
+    assert "Release on tag pushes?" not in questions(screen)  # follows from no CI
+    module = (repo / "nix" / "libnix.nix").read_text()
+    assert "channel = fenixPkgs.latest;" in module and "x86_64-unknown-linux-musl" in module
+
+
+def test_update_on_a_terminal_asks_only_a_new_question(tmp_path: Path, make_repo, monkeypatch) -> None:
+    tpl = _template_copy(tmp_path / "template")
+    monkeypatch.setenv("LIBNIX_TEMPLATE", str(tpl))
+    env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    repo = crate_with_remote(make_repo, "upd")
+    assert libnix("init", "--defaults", cwd=repo, env=env).returncode == 0
+    commit_all(repo, "init")
+    code, screen = on_a_terminal(["update"], repo, [], env=env)
+    assert code == 0 and questions(screen) == [], screen[-2000:]  # nothing changed: nothing asked
+    # a newer template: one question more, and one fact more (never asked)
+    with open(tpl / "copier.yml", "a") as fh:
+        fh.write('\nnew_decision:\n  type: bool\n  default: false\n  help: "Add the new thing?"\n'
+                 'new_fact:\n  type: str\n  default: "x"\n  ask: false\n')  # fmt: skip
+    module = tpl / "copier-template" / "nix" / "libnix.nix.jinja"
+    module.write_text(module.read_text() + "# new thing: {{ new_decision }} {{ new_fact }}\n")
+    code, screen = on_a_terminal(["update"], repo, [("Add the new thing?", b"y")], env=env)
+    assert code == 0, screen[-3000:]
+    assert questions(screen) == ["Add the new thing?"]
+    assert "# new thing: True x" in (repo / "nix" / "libnix.nix").read_text()
 
 
 def test_init_ignores_the_users_commit_signing(tmp_path: Path) -> None:
