@@ -240,6 +240,7 @@ def verify(
             _check_pins(src, pin, report)
         for site in ifd.find(src):
             report.ifd.append(Finding(rel, src.line(site.sink), ifd.describe(site)))
+    _check_symlinks(root, report)
     report.attributes = root_attributes(layout)
     if waiter is not None:
         error = waiter()
@@ -304,6 +305,25 @@ def _check_paths(src: ns.Source, report: Report) -> None:
         if text and text.startswith("/"):
             report.errors.append(
                 Finding(rel, src.line(binding), f"{name} = absolute path {text} nix would read")
+            )
+
+
+def _check_symlinks(root: Path, report: Report) -> None:
+    """A symlink that leaves the build system names a path of the generating machine, and dangles on
+    every other one (`home -> /root`, `notes.txt -> /tmp/…/secret`): refused, like any other such path.
+    One that stays inside it travels with the export."""
+    top = root.resolve()
+    for path in sorted(root.rglob("*")):
+        if not path.is_symlink():
+            continue
+        target = os.readlink(path)
+        where = Path(os.path.normpath(path.parent.resolve() / target)) if not os.path.isabs(target) else None
+        if where is None or not where.is_relative_to(top):
+            rel = path.relative_to(root).as_posix()
+            report.errors.append(
+                Finding(
+                    rel, 0, f"a symlink to {target}, outside the build system: copy the file in, or drop it"
+                )
             )
 
 

@@ -27,7 +27,8 @@ FAKE_CARGO_ROOT_FORM picks the project_root form: `../.` (default, as the real c
   tarball  with --url/--hash: `project_root = builtins.fetchTarball { url = U; sha256 = H; };`
   old      the generation before derivations/: default.nix, caller and root crates in one folder, deps
            in deps/, `src = builtins.filterSource (…) /abs/workspace;`, build_parser through
-           `pkgs.callPackage (pkgs.fetchFromGitHub …) {}`
+           `pkgs.callPackage (pkgs.fetchFromGitHub …) {}`, the project's `../../../Cargo.dependencies.nix`
+           read under its own `builtins.pathExists` guard
   leak     like local, plus a /home/… path baked into a build phase
   fail     prints a few lines and exits 101
   nothing  exits 0 and writes nothing
@@ -66,7 +67,7 @@ def crate_hash(*parts: str) -> str:
     return hashlib.sha256("-".join(parts).encode()).hexdigest()[:16]
 
 
-def caller(project_root: str | None, entry: str, extra: str) -> str:
+def caller(project_root: str | None, entry: str, extra: str, deps: str = "./Cargo.dependencies.nix") -> str:
     root = f"  project_root = {project_root};\n\n" if project_root is not None else ""
     inherit = (
         "inherit pkgs external_crate_dependencies project_root;"
@@ -95,9 +96,9 @@ let
   toolchain = fenix.stable.toolchain;
 
   external_crate_dependencies =
-    (if builtins.pathExists ./Cargo.dependencies.nix
+    (if builtins.pathExists {deps}
     then builtins.trace "Using Cargo.dependencies.nix"
-         import ./Cargo.dependencies.nix {{ inherit pkgs; }}
+         import {deps} {{ inherit pkgs; }}
     else builtins.trace "No Cargo.dependencies.nix found"
          {{ deps = {{}}; envs = {{}}; }});
 
@@ -348,7 +349,10 @@ def main(argv: list[str]) -> int:
     if mode == "tarball" and url:
         project_root = f'builtins.fetchTarball {{ url = "{url}"; sha256 = "{digest}"; }}'
     entry = "./default.nix" if old else "./derivations/default.nix"
-    (out / "cargo_build_caller.nix").write_text(caller(project_root, entry, PARSER if old else ""))
+    # the build_parser generation reads the project's own Cargo.dependencies.nix, relative to where it
+    # writes (from target/release/nix: ../../../Cargo.dependencies.nix)
+    deps = os.path.relpath(project / "Cargo.dependencies.nix", out) if old else "./Cargo.dependencies.nix"
+    (out / "cargo_build_caller.nix").write_text(caller(project_root, entry, PARSER if old else "", deps))
     if mode == "sleep":
         pidfile = os.environ.get("FAKE_CARGO_PIDFILE")
         if pidfile:

@@ -418,3 +418,39 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
     ]
     assert text.startswith("{\n  # the package set") and "\n  pkgs ? import ./pkgs.nix\n}:" in text
     assert not verified.errors  # the `home` in a crates.io URL is not a path
+
+
+def test_old_generation_optional_dependencies_file(make_repo, shim, tmp_path: Path) -> None:
+    """The build_parser generation reads the project's ../../../Cargo.dependencies.nix only under its own
+    `builtins.pathExists` guard: a project without it releases (nix takes the else branch, no IFD), one
+    with it has it read from the pinned tarball; an unguarded read of a missing path stays an error."""
+    for with_file in (False, True):
+        repo = make_repo(f"old{with_file}")
+        shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+        if with_file:
+            (repo / "Cargo.dependencies.nix").write_text("{ pkgs }: { deps = { }; envs = { }; }\n")
+        commit_all(repo)
+        git(repo, "tag", "v0.1.0")
+        tarball = forge_tarball(repo, "v0.1.0", tmp_path / f"old{with_file}.tar.gz", prefix="hello-v0.1.0/")
+        env = {**NIX_ENV, "CARGO_BACKEND": "nix", "FAKE_CARGO_MODE": "old"}
+        fake = [str(REPO / "tests" / "fake_cargo_libnix.py"), "build", "--release", "write-nix-buildsystem"]
+        subprocess.run(fake, cwd=repo, check=True, capture_output=True, env=env)
+        written = (repo / "target/release/nix/cargo_build_caller.nix").read_text()
+        assert "builtins.pathExists ../../../Cargo.dependencies.nix" in written
+        proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",
+                      "--from", "target/release/nix")  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        store(tarball)
+        export = repo / "libnix-0.1.0+v0.1.0"
+        attr = json.loads((repo / "libnix.json").read_text())["attributes"][0]
+        out = nix_eval(f"({with_pkgs(export, shim)}).{attr}.drvPath")
+        assert out.returncode == 0, out.stderr
+        said = "Using Cargo.dependencies.nix" if with_file else "No Cargo.dependencies.nix found"
+        assert f"trace: {said}" in out.stderr
+    caller = repo / "target/release/nix/cargo_build_caller.nix"
+    caller.write_text(
+        written.replace("  pkgs = import", "  extra = import ../../../missing.nix;\n  pkgs = import", 1)
+    )
+    proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",
+                  "--from", "target/release/nix", "--force")  # fmt: skip
+    assert proc.returncode == 1 and "path 'missing.nix' does not exist in the tag's tree" in proc.stderr

@@ -555,3 +555,32 @@ def test_push_sends_the_tag_to_origin(make_repo, forge_copy, tmp_path: Path) -> 
     proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--push")
     assert proc.returncode == 0, proc.stderr
     assert git(bare, "tag", "--list") == "v0.1.0"
+
+
+@pytest.mark.parametrize("link", ["/root", "../../../etc/passwd", "secret"])
+def test_a_symlink_out_of_the_build_system_is_refused(
+    make_repo, forge_copy, tmp_path: Path, link: str
+) -> None:
+    """`home -> /root`, `notes.txt -> /tmp/…/secretfile`: the asset would name the generating machine's
+    paths and carry links that dangle everywhere else. One inside the build system stays."""
+    repo = crate_repo(make_repo)
+    bs = tmp_path / "bs"
+    shutil.copytree(REPO / "examples" / "hello-buildsystem", bs)
+    (tmp_path / "secret").write_text("not for the asset\n")
+    target = str(tmp_path / "secret") if link == "secret" else link
+    (bs / "derivations" / "notes.txt").symlink_to(target)
+    before = state(repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--from", str(bs))
+    assert proc.returncode == 1
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("libnix: error:")]
+    assert (
+        len(errors) == 1
+        and f"derivations/notes.txt: a symlink to {target}, outside the build system" in errors[0]
+    )
+    assert state(repo) == before
+    # a link that stays inside travels with the export
+    (bs / "derivations" / "notes.txt").unlink()
+    (bs / "derivations" / "notes.txt").symlink_to("default.nix")
+    proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--from", str(bs))
+    assert proc.returncode == 0, proc.stderr
+    assert os.readlink(repo / "libnix-0.1.0+v0.1.0" / "derivations" / "notes.txt") == "default.nix"

@@ -45,14 +45,16 @@ class Forge:
     def token(self) -> tuple[str, str]:
         """(variable name, token) from the environment; missing is the user's error, said before any work."""
         name = TOKENS[self.kind]
-        value = os.environ.get(name, "")
-        if not value.strip():
+        # a token from a file (`echo TOKEN > file`) or a pasted secret ends with a line break: not the token's
+        value = os.environ.get(name, "").strip()
+        if not value:
             raise UserError(
                 f"--publish needs a token for {self.kind} in ${name} (with permission to write releases)"
             )
         if any(c.isspace() or not c.isprintable() for c in value):
             raise UserError(
-                f"the token in ${name} holds a line break, space or control character: no token does"
+                f"the token in ${name} holds a line break, space or control character within it: "
+                "no token does"
             )
         return name, value
 

@@ -4,16 +4,25 @@ A path inside the build system (`./derivations/default.nix`, `./Cargo.dependenci
 the export and stays. A path into the project (relative or absolute, resolved from where the files were
 generated) becomes the same path of the tag's tarball. Anything else would read the generating
 machine's disk, or the consumer's (`<nixpkgs>`, `~/…`): refused.
+
+A path read only under its own `builtins.pathExists` guard may be absent from the tag: the build_parser
+generation's caller reads `../../../Cargo.dependencies.nix` only `if builtins.pathExists` finds it. It is
+pinned all the same (`pathExists` of a path inside a fetched tarball evaluates without IFD, and says no);
+an unguarded read of a missing path stays an error.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import nixsyntax as ns
 from ..findings import Finding
 from . import Context, FileJob, relative_to
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 
 
 def apply(ctx: Context, job: FileJob) -> None:
@@ -44,5 +53,22 @@ def apply(ctx: Context, job: FileJob) -> None:
             )
             continue
         job.replace(node, ctx.pin.path_expr(sub))
-        ctx.must_exist(src, node, sub, "path")
+        if not _guarded(src, node):
+            ctx.must_exist(src, node, sub, "path")
         ctx.report.rewritten.append(Finding(src.rel, line, f"{text} pinned to the tag's tarball"))
+
+
+def _guarded(src: ns.Source, node: Node) -> bool:
+    """Whether `node` stands in the condition or the `then` branch of `if builtins.pathExists <node>`."""
+    text = src.text(node)
+    scope = node.parent
+    while scope is not None:
+        if scope.type == "if_expression":
+            name, args = ns.call(src, scope.child_by_field_name("condition"))
+            other = scope.child_by_field_name("alternative")
+            outside_else = other is None or not other.start_byte <= node.start_byte < other.end_byte
+            same = bool(args) and src.text(ns.unparen(args[0])) == text
+            if ns.last_name(name) == "pathExists" and same and outside_else:
+                return True
+        scope = scope.parent
+    return False
