@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,11 +162,13 @@ def rewrite(
     project_sub: str = "",
     *,
     keep_ifd: bool = False,
+    why_missing: Callable[[str], str] | None = None,
 ) -> Report:
-    """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result."""
+    """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result.
+    `tag_paths`: what the tag's tarball holds; `why_missing` says why a path is not there."""
     report = Report()
     export_files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    ctx = Context(pin, origin, report, export_files, tag_paths, project_sub)
+    ctx = Context(pin, origin, report, export_files, tag_paths, project_sub, why_missing=why_missing)
     steps = rules()
     sources = []
     for path in nix_files(root):
@@ -241,7 +244,8 @@ def verify(
         for site in ifd.find(src):
             report.ifd.append(Finding(rel, src.line(site.sink), ifd.describe(site)))
     _check_symlinks(root, report)
-    report.attributes = root_attributes(layout)
+    if not report.attributes:  # the release gives them, in its order (the project's binaries first)
+        report.attributes = root_attributes(layout)
     if waiter is not None:
         error = waiter()
         report.parsed = "ok" if error is None else error

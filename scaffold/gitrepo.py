@@ -38,12 +38,12 @@ class Ref:
 
 
 def git(
-    repo: str, *args: str, check: bool = True, timeout: float | None = None
+    repo: str, *args: str, check: bool = True, timeout: float | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[bytes]:
     """The one way libnix runs git: a missing git or a failed command is one ExternalError line."""
     try:
         proc = subprocess.run(
-            ["git", "-C", repo, *args], capture_output=True, timeout=timeout, env=child_env()
+            ["git", "-C", repo, *args], capture_output=True, timeout=timeout, env=child_env(**(env or {}))
         )
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
@@ -104,6 +104,21 @@ def tree_dirs(ref: Ref) -> set[bytes]:
     """Every directory path in the ref's tree: reads trees only, so it costs milliseconds."""
     out = git(ref.repo, "ls-tree", "-r", "-d", "-z", "--name-only", ref.commit).stdout
     return {p for p in out.split(b"\0") if p}
+
+
+def export_ignored(ref: Ref, paths: list[str]) -> set[str]:
+    """Which of `paths` the commit's own .gitattributes mark `export-ignore` (read from a temporary index
+    of the commit, as `git archive` reads them: the work tree's attributes do not count)."""
+    with tempfile.TemporaryDirectory(prefix="libnix-attr-") as tmp:
+        env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+        git(ref.repo, "read-tree", ref.commit, env=env)
+        out = git(ref.repo, "check-attr", "--cached", "-z", "export-ignore", "--", *paths, env=env).stdout
+    fields = out.split(b"\0")
+    return {
+        fields[i].decode("utf-8", "surrogateescape")
+        for i in range(0, len(fields) - 2, 3)
+        if fields[i + 2] not in (b"unspecified", b"unset")
+    }
 
 
 def tree_paths(ref: Ref) -> frozenset[str]:

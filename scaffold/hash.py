@@ -30,6 +30,7 @@ class HashResult:
     sha256: Sha256
     stats: NarStats
     commit: str | None = None
+    paths: frozenset[str] | None = None  # with `listing`: every path the archive holds ("a/b")
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {"source": self.source, "kind": self.kind, **self.sha256.as_dict()}
@@ -126,15 +127,46 @@ def hash_url(url: str, progress: Progress | None = None) -> HashResult:
     return _relabel(result, url, "url")
 
 
-def hash_git(ref: gitrepo.Ref) -> HashResult:
+class _Listing:
+    """A builder that also keeps the path of every entry: what the tarball really holds (a file
+    `export-ignore` leaves out is in git's tree, not in the archive)."""
+
+    def __init__(self, builder: NarBuilder, paths: set[str]) -> None:
+        self._builder, self._paths = builder, paths
+
+    def _note(self, parts: tuple[bytes, ...]) -> None:
+        for depth in range(1, len(parts) + 1):
+            self._paths.add(b"/".join(parts[:depth]).decode("utf-8", "surrogateescape"))
+
+    def add_dir(self, parts: tuple[bytes, ...]) -> None:
+        self._note(parts)
+        self._builder.add_dir(parts)
+
+    def add_symlink(self, parts: tuple[bytes, ...], target: bytes) -> None:
+        self._note(parts)
+        self._builder.add_symlink(parts, target)
+
+    def add_file(self, parts: tuple[bytes, ...], size: int, executable: bool, reader: object) -> None:
+        self._note(parts)
+        self._builder.add_file(parts, size, executable, reader)  # type: ignore[arg-type]
+
+    def add_hardlink(self, parts: tuple[bytes, ...], target: tuple[bytes, ...]) -> None:
+        self._note(parts)
+        self._builder.add_hardlink(parts, target)
+
+
+def hash_git(ref: gitrepo.Ref, *, listing: bool = False) -> HashResult:
     dirs = gitrepo.tree_dirs(ref)
+    paths: set[str] = set()
 
     def is_dir(parent: bytes, name: bytes) -> bool:
         return (parent + b"/" + name if parent else name) in dirs
 
     def feed(builder: NarBuilder) -> None:
+        paths.clear()  # a second pass (an order streaming cannot take) lists again
+        target = _Listing(builder, paths) if listing else builder
         with gitrepo.archive_stream(ref) as stream:
-            archive.feed_tar_stream(builder, stream, f"git archive of {ref.label}")
+            archive.feed_tar_stream(target, stream, f"git archive of {ref.label}")  # type: ignore[arg-type]
 
     sha, stats = _hash_feeder(feed, strip_top=False, is_dir=is_dir)
-    return HashResult(ref.label, "git", sha, stats, ref.commit)
+    return HashResult(ref.label, "git", sha, stats, ref.commit, frozenset(paths) if listing else None)

@@ -281,11 +281,13 @@ class NarBuilder:
 
     def _replace(self, parent: _Node, name: bytes, kind: str) -> None:
         """A later archive entry for the same name wins, as when unpacking; but a directory that holds
-        something is not replaced by a file or a symlink (libarchive removes only an empty one)."""
+        something is not replaced by a file or a symlink (libarchive removes only an empty one). A
+        directory the streaming pass already emitted has forgotten its entries: the holding pass, where
+        they are known, decides."""
         old = parent.children.get(name)
         if old is None:
             return
-        if old.kind == "dir" and kind != "dir" and (old.children or old.emitted):
+        if old.kind == "dir" and kind != "dir" and old.children and not old.emitted:
             raise UserError(
                 f"archive has {_show((parent.path, name))} as a directory with entries and then as a {kind}: "
                 "nix refuses to replace it"

@@ -188,7 +188,8 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             ref = gitrepo.resolve(repo, rev="HEAD")
         else:
             ref = gitrepo.resolve(repo, tag=opts.tag)
-        sha = hash_git(ref).sha256
+        tarball = hash_git(ref, listing=True)  # the hash, and what the forge's tarball really holds
+        sha = tarball.sha256
         log(f"{opts.tag} ({ref.commit[:12]}): {url}\n  sha256 {sha.prefixed}")
         remote_has = None
         if opts.push and not opts.dry_run:
@@ -233,7 +234,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             if opts.verify:
                 _verify(export, opts, result, buildsystem.Report(), log)
         else:
-            _export(opts, ref, at, released, pin, result, cargo_bin, outputs, log)
+            _export(opts, ref, at, released, pin, result, cargo_bin, outputs, log, tarball.paths)
         if opts.publish:
             assert forge is not None
             log(f"publishing {asset.name} to the {forge.kind} release {opts.tag}")
@@ -289,6 +290,7 @@ def _export(
     cargo_bin: str | None,
     outputs: tuple[Path, Path, Path, Path],
     log: Log,
+    in_tarball: frozenset[str] | None,
 ) -> None:
     export, asset, release_json, snippet_file = outputs
     export.parent.mkdir(parents=True, exist_ok=True)
@@ -319,10 +321,11 @@ def _export(
         result.binary_cache = binary_cache(answers)
         write_export_info(staged, result, layout.entry, attributes)
         report = buildsystem.rewrite(
-            staged, origin, pin, gitrepo.tree_paths(ref), at.sub, keep_ifd=opts.keep_ifd
+            staged, origin, pin, in_tarball, at.sub, keep_ifd=opts.keep_ifd, why_missing=_why_missing(ref)
         )
         description = f"{result.name} {result.version} ({result.tag}), pinned build system"
         consumer_flake.write(staged, description)  # what it cannot write, the check below reports
+        report.attributes = attributes
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
@@ -337,7 +340,7 @@ def _export(
                 )
             )
         result.report = report
-        report.attributes = result.attributes = attributes
+        result.attributes = attributes
         result.entry = report.entry
         if report.errors:
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
@@ -358,6 +361,26 @@ def _export(
         write_manifest(at.project, export, result)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _why_missing(ref: gitrepo.Ref) -> Callable[[str], str]:
+    """Why a path the build system pins is not in the tag's tarball: not in the tag at all, or left out
+    by the commit's own .gitattributes (`export-ignore`), which the forge's `git archive` obeys."""
+    tree: frozenset[str] | None = None
+
+    def why(sub: str) -> str:
+        nonlocal tree
+        tree = tree if tree is not None else gitrepo.tree_paths(ref)
+        if sub not in tree:
+            return "does not exist in the tag's tree"
+        if gitrepo.export_ignored(ref, [sub]):
+            return (
+                "is in the tag's tree but not in its tarball: .gitattributes marks it export-ignore "
+                "(the forge's git archive leaves it out; drop the attribute for it)"
+            )
+        return "is in the tag's tree but not in its tarball"
+
+    return why
 
 
 def _verify(

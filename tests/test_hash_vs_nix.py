@@ -616,6 +616,10 @@ EDGE_TARS = {  # nix's verdict, then what the tar holds
                                              ("top/h", tarfile.LNKTYPE, b"", "top/s")]),
     "an empty directory replaced by a file": ("accepts", [("top/d", tarfile.DIRTYPE, b"", ""),
                                                            ("top/d", tarfile.REGTYPE, b"f", "")]),
+    # in the streaming pass top/d is emitted (empty) before top/e arrives: still only an empty directory
+    "an emitted empty directory replaced by a file": ("accepts", [("top/d", tarfile.DIRTYPE, b"", ""),
+                                                                   ("top/e", tarfile.REGTYPE, b"e", ""),
+                                                                   ("top/d", tarfile.REGTYPE, b"f", "")]),
     "a directory with entries replaced by a file": ("refuses", [("top/d", tarfile.DIRTYPE, b"", ""),
                                                                  ("top/d/x", tarfile.REGTYPE, b"x", ""),
                                                                  ("top/d", tarfile.REGTYPE, b"f", "")]),

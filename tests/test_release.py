@@ -584,3 +584,23 @@ def test_a_symlink_out_of_the_build_system_is_refused(
     proc = release(repo, "--tag", "v0.1.0", "--url", forge_copy(repo), "--from", str(bs))
     assert proc.returncode == 0, proc.stderr
     assert os.readlink(repo / "libnix-0.1.0+v0.1.0" / "derivations" / "notes.txt") == "default.nix"
+
+
+def test_a_file_export_ignore_leaves_out_of_the_tarball_is_refused(make_repo, tmp_path: Path) -> None:
+    """`.gitattributes` says `src/main.rs export-ignore`: the forge's tarball (git archive) has no
+    src/main.rs, so a build system that pins it cannot build; the release says so and why."""
+    repo = crate_repo(make_repo)
+    (repo / ".gitattributes").write_text("src/main.rs export-ignore\n")
+    commit_all(repo, "attributes")
+    git(repo, "tag", "-f", "-a", "v0.1.0", "-m", "again")
+    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    listed = subprocess.run(["tar", "tzf", str(tarball)], capture_output=True, text=True, check=True).stdout
+    assert "hello-v0.1.0/src/main.rs" not in listed  # what the forge serves, as git archive makes it
+    before = state(repo)
+    proc = release(repo, "--tag", "v0.1.0", "--url", f"file://{tarball}")
+    assert proc.returncode == 1
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("libnix: error:")]
+    assert len(errors) == 1, proc.stderr
+    assert "fileset entry 'src/main.rs' is in the tag's tree but not in its tarball" in errors[0]
+    assert "export-ignore" in errors[0]
+    assert state(repo) == before

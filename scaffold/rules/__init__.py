@@ -44,6 +44,7 @@ class Context:
     tag_paths: frozenset[str] | None = None  # files and directories of the tag's tree, when known
     project_sub: str = ""  # the project's root inside the tarball ("" = its top)
     build_time_arguments: bool = False  # build_time_arguments may rewrite (no --keep-ifd, uses checked)
+    why_missing: Callable[[str], str] | None = None  # why a path of the tag is not in its tarball
 
     def under_project(self, sub: str) -> str:
         return "/".join(p for p in (self.project_sub, sub) if p)
@@ -57,9 +58,9 @@ class Context:
         sub = posixpath.normpath(sub) if sub else sub  # `src/../examples/x.rs` is listed as rustc saw it
         if self.tag_paths is None or sub in ("", ".") or sub in self.tag_paths:
             return
-        self.report.errors.append(
-            Finding(src.rel, src.line(node), f"{what} {sub!r} does not exist in the tag's tree")
-        )
+        why = self.why_missing(sub) if self.why_missing else ""
+        where = why or "does not exist in the tag's tree"
+        self.report.errors.append(Finding(src.rel, src.line(node), f"{what} {sub!r} {where}"))
 
 
 @dataclass
