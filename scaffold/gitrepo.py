@@ -35,6 +35,7 @@ class Ref:
     name: str  # as git archive takes it: refs/tags/T or a revision
     commit: str
     label: str  # what the user named: the tag or the revision
+    objects: str | None = None  # the object directory, when the lookup already said it
 
 
 def git(
@@ -81,6 +82,9 @@ def toplevel(path: str, *, bare: bool = False) -> str:
 
 
 def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref:
+    fast = _resolve_at_once(path, tag, rev)
+    if fast is not None:
+        return fast
     repo = toplevel(path, bare=True)
     if tag is not None:
         name = f"refs/tags/{tag}"
@@ -98,6 +102,23 @@ def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref
     if proc.returncode != 0:
         raise UserError(f"no commit {rev!r} in {repo}")
     return Ref(repo, rev, proc.stdout.decode().strip(), rev)
+
+
+def _resolve_at_once(path: str, tag: str | None, rev: str | None) -> Ref | None:
+    """The common case in one git call (a work tree, a name that resolves): the top level, the object
+    directory and the commit. Anything else (a bare repository, an unknown name, a path git refuses)
+    takes the careful way, which says precisely what is wrong."""
+    if not os.path.isdir(path):
+        return None
+    name = f"refs/tags/{tag}" if tag is not None else str(rev)
+    proc = git(path, "rev-parse", "--is-bare-repository", "--show-toplevel", "--git-path", "objects",
+               "--verify", "--quiet", f"{name}^{{commit}}", check=False)  # fmt: skip
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if proc.returncode != 0 or len(lines) != 4 or lines[0] != "false":
+        return None
+    top, objects, commit = lines[1], lines[2], lines[3]
+    objects = os.path.realpath(os.path.join(path, objects))
+    return Ref(top, name, commit, tag if tag is not None else str(rev), objects)
 
 
 def tree_dirs(ref: Ref) -> set[bytes]:
@@ -142,10 +163,16 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
 def _bare_view(ref: Ref, view: str) -> dict[str, str]:
     """A bare repository that reads the ref's objects where they are (GIT_OBJECT_DIRECTORY, and the
     repository's own alternates) and has nothing else of the user's: its environment."""
-    objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
-    objects = os.path.realpath(os.path.join(ref.repo, objects))
-    subprocess.run(["git", "init", "-q", "--bare", view], check=True, capture_output=True,
-                   env=child_env(**_NO_MACHINE))  # fmt: skip
+    objects = ref.objects
+    if objects is None:
+        objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
+        objects = os.path.realpath(os.path.join(ref.repo, objects))
+    # what `git init --bare` would write that git needs (no hooks, no description: no process either)
+    os.makedirs(os.path.join(view, "refs"))
+    with open(os.path.join(view, "HEAD"), "w") as fh:
+        fh.write("ref: refs/heads/main\n")
+    with open(os.path.join(view, "config"), "w") as fh:
+        fh.write("[core]\n\trepositoryformatversion = 0\n\tbare = true\n")
     env = {**_NO_MACHINE, "GIT_OBJECT_DIRECTORY": objects}
     inherited = os.path.join(objects, "info", "alternates")  # a --shared or --reference clone's
     if os.path.exists(inherited):
