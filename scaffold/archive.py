@@ -8,7 +8,6 @@ as `builtins.fetchTarball` drops it.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import os
@@ -68,11 +67,11 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
     kind = sniff(buffered.peek(6)[:6])
     if kind == "gz":
-        return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        return io.BufferedReader(_GzipMembers(buffered), CHUNK)  # type: ignore[return-value]
     if kind == "bz2":
         return bz2.BZ2File(buffered)  # type: ignore[return-value]
     if kind == "xz":
-        return _Checked(lzma.LZMAFile(buffered))  # type: ignore[return-value]
+        return _Checked(io.BufferedReader(_XzStreams(buffered), CHUNK))  # type: ignore[return-value]
     if kind == "lzma":
         return lzma.LZMAFile(buffered, format=lzma.FORMAT_ALONE)  # type: ignore[return-value]
     if kind == "zst":
@@ -83,11 +82,95 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered  # type: ignore[return-value]
 
 
+class _GzipMembers(io.RawIOBase):
+    """A .gz file as libarchive (and so nix) reads it: member after member, each checked (CRC, size),
+    and bytes after a member that are no gzip member are ignored, not an error (Python's GzipFile
+    refuses them)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._decoder = zlib.decompressobj(wbits=31)
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._done:
+            if self._decoder.eof:
+                rest = self._decoder.unused_data
+                while len(rest) < 2:
+                    more = self._source.read(CHUNK)
+                    if not more:
+                        break
+                    rest += more
+                if not rest.startswith(b"\x1f\x8b"):
+                    self._done = True  # the end, or bytes that are not gzip: libarchive stops here
+                    return 0
+                self._decoder = zlib.decompressobj(wbits=31)
+                out = self._decoder.decompress(rest, len(buffer))
+            elif self._decoder.unconsumed_tail:
+                out = self._decoder.decompress(self._decoder.unconsumed_tail, len(buffer))
+            else:
+                data = self._source.read(CHUNK)
+                if not data:
+                    raise EOFError("the gzip stream ends before its end")
+                out = self._decoder.decompress(data, len(buffer))
+            if out:
+                buffer[: len(out)] = out
+                return len(out)
+        return 0
+
+
+class _XzStreams(io.RawIOBase):
+    """An .xz file as xz and libarchive read it: streams one after another, with stream padding (null
+    bytes, a multiple of four) between them. Python's LZMAFile stops at padding."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+        self._pending = b""  # input not given to the decoder yet
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._done:
+            if self._decoder.eof:
+                rest = self._decoder.unused_data + self._pending
+                self._pending = b""
+                while not rest.strip(b"\0"):  # padding only so far: what follows decides
+                    more = self._source.read(CHUNK)
+                    if not more:
+                        if len(rest) % 4:
+                            raise lzma.LZMAError("stream padding is not a multiple of four bytes")
+                        self._done = True
+                        return 0
+                    rest += more
+                padding = len(rest) - len(rest.lstrip(b"\0"))
+                if padding % 4:
+                    raise lzma.LZMAError("stream padding is not a multiple of four bytes")
+                self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+                self._pending = rest[padding:]
+            data = b""
+            if self._decoder.needs_input:  # else it still holds input: bounded memory
+                data = self._pending or self._source.read(CHUNK)
+                self._pending = b""
+                if not data:
+                    raise EOFError("the xz stream ends before its footer")
+            out = self._decoder.decompress(data, len(buffer))
+            if out:
+                buffer[: len(out)] = out
+                return len(out)
+        return 0
+
+
 class _Checked:
     """An xz stream read to its very end once the tar inside is complete: a truncated file lacks the
     stream footer (and its check), and nix refuses it, though every tar member arrived."""
 
-    def __init__(self, inner: lzma.LZMAFile) -> None:
+    def __init__(self, inner: BinaryIO) -> None:
         self.read = inner.read
 
     def finish(self) -> None:

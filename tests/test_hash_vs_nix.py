@@ -776,3 +776,44 @@ def test_bsdtar_archives(options: list[str], tree: Path, tmp_path: Path, nix) ->
         assert referee.returncode != 0 and "converted from UTF-8" in referee.stderr
         return
     assert mine.stdout.strip() == nix.prefetch_unpack(out)
+
+
+def test_xz_of_several_streams_and_gzip_with_trailing_bytes(tmp_path: Path, nix) -> None:
+    """Archives libarchive reads and Python's own readers refuse: an .xz of two streams with stream padding
+    between them; a gzip whose tar has no end blocks and is followed by bytes that are not gzip. Each
+    hashes as nix unpacks it; a padding that is not a multiple of four, and a truncated stream, are refused
+    as nix refuses them."""
+    top = tmp_path / "src" / "top"
+    top.mkdir(parents=True)
+    (top / "a.rs").write_text("a\n")
+    (top / "b.rs").write_text("b\n" * 3000)
+    plain = tmp_path / "full.tar"
+    subprocess.run(["tar", "cf", str(plain), "-C", str(tmp_path / "src"), "top"], check=True)
+    data = plain.read_bytes()
+    with tarfile.open(plain) as tar:
+        tar.getmembers()
+        end = tar.offset  # where the end-of-archive blocks begin
+    members = data[:end]
+    cases = {
+        "padded.tar.xz": lzma.compress(data[:1024]) + b"\0" * 8 + lzma.compress(data[1024:]),
+        "trailing.tar.gz": gzip.compress(members) + b"not gzip, just bytes after the member\n" * 4,
+    }
+    for name, blob in cases.items():
+        path = tmp_path / name
+        path.write_bytes(blob)
+        proc = libnix("hash", str(path))
+        assert proc.returncode == 0, (name, proc.stderr)
+        assert proc.stdout.strip() == nix.prefetch_unpack(path), name
+    refused = {
+        "odd-padding.tar.xz": lzma.compress(data[:1024]) + b"\0" * 3 + lzma.compress(data[1024:]),
+        "cut.tar.xz": lzma.compress(data)[:-20],
+    }
+    for name, blob in refused.items():
+        path = tmp_path / name
+        path.write_bytes(blob)
+        by_nix = subprocess.run(
+            ["nix-prefetch-url", "--unpack", f"file://{path}"], capture_output=True, text=True
+        )
+        assert by_nix.returncode != 0, name
+        proc = libnix("hash", str(path))
+        assert proc.returncode == 1 and proc.stderr.count("\n") == 1, (name, proc.stderr)
