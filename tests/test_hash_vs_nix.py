@@ -817,3 +817,17 @@ def test_xz_of_several_streams_and_gzip_with_trailing_bytes(tmp_path: Path, nix)
         assert by_nix.returncode != 0, name
         proc = libnix("hash", str(path))
         assert proc.returncode == 1 and proc.stderr.count("\n") == 1, (name, proc.stderr)
+
+
+@pytest.mark.parametrize("made_on", [0, 3], ids=["ms-dos", "unix"])
+def test_zip_names_with_backslashes_are_paths(tmp_path: Path, nix, made_on: int) -> None:
+    """A zip written on Windows names `top\\sub\\b.txt`: libarchive, and so nix, reads `\\` as `/`."""
+    path = tmp_path / "windows.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in (("top\\a.txt", b"a\n"), ("top\\sub\\b.txt", b"b\n")):
+            info = zipfile.ZipInfo(name)
+            info.create_system = made_on
+            zf.writestr(info, data)
+    proc = libnix("hash", str(path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == nix.prefetch_unpack(path)
