@@ -215,12 +215,13 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
 def _zip_name(info: zipfile.ZipInfo) -> bytes:
     """The name's bytes as stored. Python decodes a name without the UTF-8 flag as cp437; Info-ZIP
     writes UTF-8 names without the flag, and nix keeps the stored bytes: encoding back to cp437 gives
-    them exactly. A `\\` separates names as `/` does (zips written on Windows): libarchive reads it so."""
+    them exactly. A name with `\\` and no `/` was written on Windows: libarchive reads its `\\` as `/`
+    (a name with a `/` keeps its backslashes as characters)."""
     if info.flag_bits & 0x800:
         raw = info.filename.encode("utf-8", "surrogateescape")
     else:
         raw = info.filename.encode("cp437")
-    return raw.replace(b"\\", b"/")
+    return raw if b"/" in raw else raw.replace(b"\\", b"/")
 
 
 def _reason(exc: BaseException) -> str:

@@ -821,10 +821,11 @@ def test_xz_of_several_streams_and_gzip_with_trailing_bytes(tmp_path: Path, nix)
 
 @pytest.mark.parametrize("made_on", [0, 3], ids=["ms-dos", "unix"])
 def test_zip_names_with_backslashes_are_paths(tmp_path: Path, nix, made_on: int) -> None:
-    """A zip written on Windows names `top\\sub\\b.txt`: libarchive, and so nix, reads `\\` as `/`."""
+    """A zip written on Windows names `top\\sub\\b.txt`: libarchive, and so nix, reads `\\` as `/` in a
+    name that has no `/`; `top/x\\y.txt` keeps its backslash as a character."""
     path = tmp_path / "windows.zip"
     with zipfile.ZipFile(path, "w") as zf:
-        for name, data in (("top\\a.txt", b"a\n"), ("top\\sub\\b.txt", b"b\n")):
+        for name, data in (("top\\a.txt", b"a\n"), ("top\\sub\\b.txt", b"b\n"), ("top/x\\y.txt", b"y\n")):
             info = zipfile.ZipInfo(name)
             info.create_system = made_on
             zf.writestr(info, data)
