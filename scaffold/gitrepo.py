@@ -4,7 +4,8 @@ The archive is made as a forge makes it: from the ref's tree with the tree's own
 (export-ignore, export-subst) and nothing of this machine's. The forge never sees the repository's
 `.git/config` (a smudge filter), `.git/info/attributes`, `core.attributesFile` or other global and
 system config, `refs/replace/` objects, or an uncommitted `.mailmap`: git archive runs in a temporary
-bare repository that reads the objects where they are and has none of these.
+bare repository that reads the objects where they are and has none of these. Its `.mailmap` is the
+forge's: the default branch's committed one (origin/HEAD's), as a bare repository reads HEAD:.mailmap.
 """
 
 from __future__ import annotations
@@ -154,10 +155,19 @@ def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
     stream ends."""
     with tempfile.TemporaryDirectory(prefix="libnix-archive-") as view:
         env = _bare_view(ref, view)
-        cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={ref.commit}:.mailmap",
+        cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={_mailmap_source(ref)}:.mailmap",
                "archive", "--format=tar", ref.commit]  # fmt: skip
         with _archive_pipe(ref, cmd, env) as stream:
             yield stream
+
+
+def _mailmap_source(ref: Ref) -> str:
+    """Whose `.mailmap` export-subst's `%aN`/`%aE` follow on the forge: its bare repository reads
+    `HEAD:.mailmap` (mailmap.blob's default there), the default branch's committed file, not the tag's.
+    Here that branch is origin's default (origin/HEAD); without one, the commit's own."""
+    proc = git(ref.repo, "rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD^{commit}", check=False)
+    default = proc.stdout.decode().strip()
+    return default if proc.returncode == 0 and default else ref.commit
 
 
 def _bare_view(ref: Ref, view: str) -> dict[str, str]:

@@ -832,3 +832,30 @@ def test_zip_names_with_backslashes_are_paths(tmp_path: Path, nix, made_on: int)
     proc = libnix("hash", str(path))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == nix.prefetch_unpack(path)
+
+
+def test_export_subst_follows_the_default_branchs_mailmap(make_repo, tmp_path: Path, nix) -> None:
+    """`$Format:%aN <%aE>$` with a committed .mailmap: the forge runs git archive in its bare repository,
+    where git reads HEAD:.mailmap, the default branch's file, which a later commit changed. libnix, in a
+    clone of it (origin/HEAD known), hashes what the forge serves."""
+    repo = make_repo()
+    _write(repo / ".gitattributes", "VERSION export-subst\n")
+    _write(repo / "VERSION", "$Format:%aN <%aE>$\n")
+    _write(repo / ".mailmap", "Tagged Name <tagged@example.invalid> <test@example.invalid>\n")
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    _write(repo / ".mailmap", "Later Name <later@example.invalid> <test@example.invalid>\n")
+    commit_all(repo, "a newer mailmap on the default branch")
+    forge = tmp_path / "forge.git"  # the forge's bare repository: HEAD is the default branch
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(forge))
+    served = tmp_path / "served.tar.gz"
+    with open(served, "wb") as fh:
+        subprocess.run(["git", "-C", str(forge), "archive", "--format=tar.gz", "--prefix=p-v1/", "v1"],
+                       check=True, stdout=fh)  # fmt: skip
+    listing = subprocess.run(["tar", "xzOf", str(served), "p-v1/VERSION"], capture_output=True, text=True)
+    assert listing.stdout == "Later Name <later@example.invalid>\n"  # the forge's mailmap is HEAD's
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(forge), str(clone))
+    proc = libnix("hash", "--tag", "v1", "-C", str(clone))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == nix.prefetch_unpack(served)
