@@ -82,6 +82,9 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     return buffered  # type: ignore[return-value]
 
 
+_INPUT = 1 << 16
+
+
 class _GzipMembers(io.RawIOBase):
     """A .gz file as libarchive (and so nix) reads it: member after member, each checked (CRC, size),
     and bytes after a member that are no gzip member are ignored, not an error (Python's GzipFile
@@ -112,7 +115,7 @@ class _GzipMembers(io.RawIOBase):
             elif self._decoder.unconsumed_tail:
                 out = self._decoder.decompress(self._decoder.unconsumed_tail, len(buffer))
             else:
-                data = self._source.read(CHUNK)
+                data = self._source.read(_INPUT)  # small pieces: an unconsumed tail is copied each call
                 if not data:
                     raise EOFError("the gzip stream ends before its end")
                 out = self._decoder.decompress(data, len(buffer))
