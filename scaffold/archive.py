@@ -85,88 +85,93 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
 _INPUT = 1 << 16
 
 
-class _GzipMembers(io.RawIOBase):
+class _Members(io.RawIOBase):
+    """A compressed file of several members (gzip) or streams (xz), decoded one after another as
+    libarchive decodes them; a subclass says how the next piece of output comes (`_next`)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self._source = source
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def _next(self, limit: int) -> bytes | None:
+        """Up to `limit` bytes of output (b"" when a step gave none yet), None at the end."""
+        raise NotImplementedError
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        while not self._done:
+            out = self._next(len(buffer))
+            if out is None:
+                self._done = True
+            elif out:
+                buffer[: len(out)] = out
+                return len(out)
+        return 0
+
+
+class _GzipMembers(_Members):
     """A .gz file as libarchive (and so nix) reads it: member after member, each checked (CRC, size),
     and bytes after a member that are no gzip member are ignored, not an error (Python's GzipFile
     refuses them)."""
 
     def __init__(self, source: BinaryIO) -> None:
-        self._source = source
+        super().__init__(source)
         self._decoder = zlib.decompressobj(wbits=31)
-        self._done = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._done:
-            if self._decoder.eof:
-                rest = self._decoder.unused_data
-                while len(rest) < 2:
-                    more = self._source.read(CHUNK)
-                    if not more:
-                        break
-                    rest += more
-                if not rest.startswith(b"\x1f\x8b"):
-                    self._done = True  # the end, or bytes that are not gzip: libarchive stops here
-                    return 0
-                self._decoder = zlib.decompressobj(wbits=31)
-                out = self._decoder.decompress(rest, len(buffer))
-            elif self._decoder.unconsumed_tail:
-                out = self._decoder.decompress(self._decoder.unconsumed_tail, len(buffer))
-            else:
-                data = self._source.read(_INPUT)  # small pieces: an unconsumed tail is copied each call
-                if not data:
-                    raise EOFError("the gzip stream ends before its end")
-                out = self._decoder.decompress(data, len(buffer))
-            if out:
-                buffer[: len(out)] = out
-                return len(out)
-        return 0
+    def _next(self, limit: int) -> bytes | None:
+        if self._decoder.eof:
+            rest = self._decoder.unused_data
+            while len(rest) < 2:
+                more = self._source.read(CHUNK)
+                if not more:
+                    break
+                rest += more
+            if not rest.startswith(b"\x1f\x8b"):
+                return None  # the end, or bytes that are not gzip: libarchive stops here
+            self._decoder = zlib.decompressobj(wbits=31)
+            return self._decoder.decompress(rest, limit)
+        if self._decoder.unconsumed_tail:
+            return self._decoder.decompress(self._decoder.unconsumed_tail, limit)
+        data = self._source.read(_INPUT)  # small pieces: an unconsumed tail is copied each call
+        if not data:
+            raise EOFError("the gzip stream ends before its end")
+        return self._decoder.decompress(data, limit)
 
 
-class _XzStreams(io.RawIOBase):
+class _XzStreams(_Members):
     """An .xz file as xz and libarchive read it: streams one after another, with stream padding (null
     bytes, a multiple of four) between them. Python's LZMAFile stops at padding."""
 
     def __init__(self, source: BinaryIO) -> None:
-        self._source = source
+        super().__init__(source)
         self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
         self._pending = b""  # input not given to the decoder yet
-        self._done = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        while not self._done:
-            if self._decoder.eof:
-                rest = self._decoder.unused_data + self._pending
-                self._pending = b""
-                while not rest.strip(b"\0"):  # padding only so far: what follows decides
-                    more = self._source.read(CHUNK)
-                    if not more:
-                        if len(rest) % 4:
-                            raise lzma.LZMAError("stream padding is not a multiple of four bytes")
-                        self._done = True
-                        return 0
-                    rest += more
-                padding = len(rest) - len(rest.lstrip(b"\0"))
-                if padding % 4:
-                    raise lzma.LZMAError("stream padding is not a multiple of four bytes")
-                self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
-                self._pending = rest[padding:]
-            data = b""
-            if self._decoder.needs_input:  # else it still holds input: bounded memory
-                data = self._pending or self._source.read(CHUNK)
-                self._pending = b""
-                if not data:
-                    raise EOFError("the xz stream ends before its footer")
-            out = self._decoder.decompress(data, len(buffer))
-            if out:
-                buffer[: len(out)] = out
-                return len(out)
-        return 0
+    def _next(self, limit: int) -> bytes | None:
+        if self._decoder.eof:
+            rest = self._decoder.unused_data + self._pending
+            self._pending = b""
+            while not rest.strip(b"\0"):  # padding only so far: what follows decides
+                more = self._source.read(CHUNK)
+                if not more:
+                    if len(rest) % 4:
+                        raise lzma.LZMAError("stream padding is not a multiple of four bytes")
+                    return None
+                rest += more
+            padding = len(rest) - len(rest.lstrip(b"\0"))
+            if padding % 4:
+                raise lzma.LZMAError("stream padding is not a multiple of four bytes")
+            self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
+            self._pending = rest[padding:]
+        data = b""
+        if self._decoder.needs_input:  # else it still holds input: bounded memory
+            data = self._pending or self._source.read(_INPUT)
+            self._pending = b""
+            if not data:
+                raise EOFError("the xz stream ends before its footer")
+        return self._decoder.decompress(data, limit)
 
 
 class _Checked:

@@ -48,6 +48,15 @@ FLAKES = ("--extra-experimental-features", "nix-command flakes")
 NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8", "NIX_CONFIG": NIX_CONFIG + os.environ.get("NIX_CONFIG", "")}
 
 
+def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
+    """`nix-instantiate --eval --strict --json` of an expression, import-from-derivation disabled (drvPaths
+    are written: --read-write-mode)."""
+    return subprocess.run(
+        ["nix-instantiate", "--eval", "--read-write-mode", "--strict", "--json", *NO_IFD, "--expr", expr],
+        capture_output=True, text=True, env=NIX_ENV,
+    )  # fmt: skip
+
+
 class Nix:
     """The real nix tools, as a referee."""
 

@@ -10,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import NIX_ENV, NO_IFD, REPO, commit_all, forge_tarball, git, libnix, store
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, nix_eval, store
 
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 MAIN = 'fn main() {\n    println!("hello");\n}\n'
@@ -38,13 +38,6 @@ def tagged(make_repo, files: dict[str, str], tag: str, name: str = "mono") -> Pa
 
 def release(where: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None):
     return libnix("release", *args, "--cargo", FAKE, env=env, cwd=cwd or where)
-
-
-def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["nix-instantiate", "--eval", "--read-write-mode", "--strict", "--json", *NO_IFD, "--expr", expr],
-        capture_output=True, text=True, env=NIX_ENV,
-    )  # fmt: skip
 
 
 def one_error(proc) -> str:

@@ -13,7 +13,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import FLAKES, NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared, store
+from conftest import (
+    FLAKES,
+    NIX_ENV,
+    REPO,
+    commit_all,
+    forge_tarball,
+    git,
+    libnix,
+    need_shared,
+    nix_eval,
+    store,
+)
 
 from scaffold import buildsystem, ifd, nixsyntax
 from scaffold.nixhash import parse_sha256
@@ -75,13 +86,6 @@ def with_pkgs(export: Path, shim: Path, pkgs: str | None = None) -> str:
     """The plain consumer form: the export's caller given a package set (the shim's, unless `pkgs`)."""
     pkgs = pkgs or f"import {shim}/nixpkgs-shim {{ }}"
     return f"import {export}/cargo_build_caller.nix {{ pkgs = {pkgs}; }}"
-
-
-def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["nix-instantiate", "--eval", "--read-write-mode", "--strict", "--json", *NO_IFD, "--expr", expr],
-        capture_output=True, text=True, env=NIX_ENV,
-    )  # fmt: skip
 
 
 def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
