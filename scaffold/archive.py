@@ -7,17 +7,18 @@ as `builtins.fetchTarball` drops it.
 
 from __future__ import annotations
 
-import bz2
 import io
 import lzma
 import os
 import stat
-import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    import zipfile
 from .nar import CHUNK, NarBuilder
 from .tarstream import FILE_TYPES, iter_tar
 
@@ -69,6 +70,8 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     if kind == "gz":
         return io.BufferedReader(_GzipMembers(buffered), CHUNK)  # type: ignore[return-value]
     if kind == "bz2":
+        import bz2  # each decompressor only for its own archives
+
         return bz2.BZ2File(buffered)  # type: ignore[return-value]
     if kind == "xz":
         return _Checked(io.BufferedReader(_XzStreams(buffered), CHUNK))  # type: ignore[return-value]
@@ -240,6 +243,8 @@ def _reason(exc: BaseException) -> str:
 def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
     """A zip's central directory is in no particular order, but it can be read at random: feed it in
     NAR order, which sorting path tuples gives."""
+    import zipfile  # zips only
+
     try:
         with zipfile.ZipFile(path) as zf:
             members = []
@@ -311,8 +316,11 @@ def tarball_feeder(path: str) -> Feeder:
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
     kind = sniff(head)
-    if kind == "unknown" and zipfile.is_zipfile(path):
-        kind = "zip"  # a self-extracting zip: a program first, the zip after it (found from its end)
+    if kind == "unknown":
+        import zipfile
+
+        if zipfile.is_zipfile(path):
+            kind = "zip"  # a self-extracting zip: a program first, the zip after it (found from its end)
     if kind == "zip":
         return lambda builder: feed_zip(builder, path, what)
     if kind == "unknown":

@@ -7,7 +7,6 @@ Only argparse is imported at start-up; each command imports its modules when it 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 
@@ -165,10 +164,16 @@ def _cmd_hash(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print(_json(result.as_json()))
     else:
         print(result.sha256.format(args.format))
     return 0
+
+
+def _json(doc: object) -> str:
+    import json  # only for --json
+
+    return json.dumps(doc, indent=2)
 
 
 def _log(message: str) -> None:
@@ -209,7 +214,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print(_json(result.as_json()))
         return 0
     if result.dry_run:
         print(f"dry run: {result.tag} at {result.commit}")
@@ -263,7 +268,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         bar.close()
     report = result.report
     if args.json:
-        print(json.dumps(result.as_json(), indent=2))
+        print(_json(result.as_json()))
     else:
         print(f"{result.directory}: {report.files} files, nix parse: {report.parsed}")
         for pin in result.pins:

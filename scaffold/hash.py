@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import urllib.parse
 from dataclasses import asdict, dataclass
 
 from . import archive, gitrepo
@@ -58,6 +57,8 @@ def compute(opts: HashOptions, progress: Progress | None = None) -> HashResult:
     if opts.source is None:
         raise UserError("nothing to hash: give a directory, tarball, URL, --tag or --rev")
     src = opts.source
+    import urllib.parse  # not for a git ref: `hash --tag` pays no import it does not use
+
     scheme = urllib.parse.urlsplit(src).scheme
     if scheme == "file":
         path = urllib.parse.unquote(urllib.parse.urlsplit(src).path)
