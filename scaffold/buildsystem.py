@@ -120,7 +120,7 @@ def root_crates(layout: Layout) -> dict[str, Path]:
     each with its file."""
     entry = layout.root / layout.entry
     src = _parse(layout.entry, entry.read_bytes())
-    node = next((c for c in src.root.named_children if c.type != "comment"), None)
+    node = ns.top_expression(src)
     for _ in range(8):
         node = ns.unparen(node)
         if node is None:

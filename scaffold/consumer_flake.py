@@ -35,7 +35,7 @@ def template() -> str:
 def caller_inputs(root: Path) -> tuple[dict[str, tuple[str, Sha256]], list[Finding]]:
     """(url, sha256) of each input, read from the defaults of the caller's parameters."""
     src = ns.parse(CALLER, (root / CALLER).read_bytes())
-    func = ns.unparen(next((c for c in src.root.named_children if c.type != "comment"), None))
+    func = ns.top_expression(src)
     formals = func.child_by_field_name("formals") if func is not None else None
     defaults = {}
     for formal in formals.named_children if formals is not None else []:

@@ -215,7 +215,12 @@ def bound_name(src: Source, node: Node) -> str | None:
     return binding_name(src, parent) if parent is not None and parent.type == "binding" else None
 
 
-def _is_parameter(src: Source, func: Node, name: str) -> bool:
+def top_expression(src: Source) -> Node | None:
+    """The file's expression, past comments and parentheses (a caller's function, a default.nix's)."""
+    return unparen(next((c for c in src.root.named_children if c.type != "comment"), None))
+
+
+def is_parameter(src: Source, func: Node, name: str) -> bool:
     universal = func.child_by_field_name("universal")
     if universal is not None and src.text(universal) == name:
         return True
@@ -239,7 +244,7 @@ def resolve(src: Source, var: Node) -> Node | None:
         found = None
         scope = node.parent
         while scope is not None and found is None:
-            if scope.type == "function_expression" and _is_parameter(src, scope, name):
+            if scope.type == "function_expression" and is_parameter(src, scope, name):
                 return None
             if scope.type in _SCOPES:
                 found = next((v for n, _b, v in bindings(src, scope) if n == name), None)

@@ -38,7 +38,7 @@ def apply(ctx: Context, job: FileJob) -> None:
     src = job.src
     if src.rel != CALLER:
         return
-    func = ns.unparen(next((c for c in src.root.named_children if c.type != "comment"), None))
+    func = ns.top_expression(src)
     formals = func.child_by_field_name("formals") if func is not None else None
     body = ns.unparen(func.child_by_field_name("body")) if func is not None else None
 
@@ -133,14 +133,8 @@ def _shadowed(src: ns.Source, var: Node, top: Node) -> bool:
     name = src.text(var)
     scope = var.parent
     while scope is not None and scope != top.parent:
-        if scope.type == "function_expression":
-            universal = scope.child_by_field_name("universal")
-            formals = scope.child_by_field_name("formals")
-            if universal is not None and src.text(universal) == name:
-                return True
-            if formals is not None and any(src.text(f.child_by_field_name("name")) == name
-                                           for f in _formals(formals)):  # fmt: skip
-                return True
+        if scope.type == "function_expression" and ns.is_parameter(src, scope, name):
+            return True
         if scope.type in ("let_expression", "rec_attrset_expression") and any(
             n == name for n, _b, _v in ns.bindings(src, scope)
         ):
