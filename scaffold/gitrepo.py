@@ -11,16 +11,16 @@ forge's: the default branch's committed one (origin/HEAD's), as a bare repositor
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import IO
 
+from . import spawn
 from .environ import child_env
 from .errors import ExternalError, UserError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 # config that would make a local archive differ from the forge's
 _NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0002",
@@ -28,25 +28,40 @@ _NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0
 # no global or system config, no system attributes, no replace objects
 _NO_MACHINE = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1",
                "GIT_NO_REPLACE_OBJECTS": "1"}  # fmt: skip
+# the bare repository git archive runs in: what `git init --bare` writes that git needs, nothing of the
+# user's; it reads the objects where they are (GIT_OBJECT_DIRECTORY). It ships with libnix, read-only:
+# no directory to make on every run, and git checks no ownership of a --git-dir it is given.
+_VIEW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gitview")
 
 
-@dataclass(frozen=True)
 class Ref:
-    repo: str  # the work tree's top level
-    name: str  # as git archive takes it: refs/tags/T or a revision
-    commit: str
-    label: str  # what the user named: the tag or the revision
-    objects: str | None = None  # the object directory, when the lookup already said it
+    """A resolved tag or revision. A plain class, not a dataclass: `libnix hash --tag` must not pay for
+    importing dataclasses (and inspect), which costs a third of nix-prefetch-url's whole run."""
+
+    __slots__ = ("commit", "label", "mailmap", "name", "objects", "repo")
+
+    def __init__(
+        self,
+        repo: str,  # the work tree's top level
+        name: str,  # as git archive takes it: refs/tags/T or a revision
+        commit: str,
+        label: str,  # what the user named: the tag or the revision
+        objects: str | None = None,  # the object directory, when the lookup already said it
+        mailmap: str | None = None,  # the commit whose .mailmap export-subst follows, when known
+    ) -> None:
+        self.repo, self.name, self.commit, self.label = repo, name, commit, label
+        self.objects, self.mailmap = objects, mailmap
+
+    def __repr__(self) -> str:
+        return f"Ref({self.label!r} = {self.commit} in {self.repo})"
 
 
 def git(
     repo: str, *args: str, check: bool = True, timeout: float | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[bytes]:
+) -> spawn.Finished:
     """The one way libnix runs git: a missing git or a failed command is one ExternalError line."""
     try:
-        proc = subprocess.run(
-            ["git", "-C", repo, *args], capture_output=True, timeout=timeout, env=child_env(**(env or {}))
-        )
+        proc = spawn.run(["git", "-C", repo, *args], child_env(**(env or {})), timeout=timeout)
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
     if check and proc.returncode != 0:
@@ -107,19 +122,32 @@ def resolve(path: str, *, tag: str | None = None, rev: str | None = None) -> Ref
 
 def _resolve_at_once(path: str, tag: str | None, rev: str | None) -> Ref | None:
     """The common case in one git call (a work tree, a name that resolves): the top level, the object
-    directory and the commit. Anything else (a bare repository, an unknown name, a path git refuses)
-    takes the careful way, which says precisely what is wrong."""
+    directory, origin's default branch (whose .mailmap the forge applies) and the commit. Anything else
+    (a bare repository, an unknown name, a path git refuses) takes the careful way, which says
+    precisely what is wrong."""
     if not os.path.isdir(path):
         return None
     name = f"refs/tags/{tag}" if tag is not None else str(rev)
+    if name.startswith("-"):
+        return None
+    # --revs-only drops a name that does not resolve and all that follows it: the commit first, then
+    # the prefix (a line that is never a commit), then origin/HEAD's commit, which a clone may lack
     proc = git(path, "rev-parse", "--is-bare-repository", "--show-toplevel", "--git-path", "objects",
-               "--verify", "--quiet", f"{name}^{{commit}}", check=False)  # fmt: skip
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if proc.returncode != 0 or len(lines) != 4 or lines[0] != "false":
+               "--revs-only", f"{name}^{{commit}}", "--show-prefix", "refs/remotes/origin/HEAD^{commit}",
+               check=False)  # fmt: skip
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if proc.returncode != 0 or lines[-1] != "" or len(lines) not in (6, 7) or lines[0] != "false":
         return None
     top, objects, commit = lines[1], lines[2], lines[3]
+    default = lines[5] if len(lines) == 7 else None
+    if not all(_is_object_id(c) for c in (commit, default or commit)):
+        return None
     objects = os.path.realpath(os.path.join(path, objects))
-    return Ref(top, name, commit, tag if tag is not None else str(rev), objects)
+    return Ref(top, name, commit, tag if tag is not None else str(rev), objects, default or commit)
+
+
+def _is_object_id(text: str) -> bool:
+    return len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text)
 
 
 def tree_dirs(ref: Ref) -> set[bytes]:
@@ -131,6 +159,8 @@ def tree_dirs(ref: Ref) -> set[bytes]:
 def export_ignored(ref: Ref, paths: list[str]) -> set[str]:
     """Which of `paths` the commit's own .gitattributes mark `export-ignore` (read from a temporary index
     of the commit, as `git archive` reads them: the work tree's attributes do not count)."""
+    import tempfile  # not on the path of `hash --tag`
+
     with tempfile.TemporaryDirectory(prefix="libnix-attr-") as tmp:
         env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
         git(ref.repo, "read-tree", ref.commit, env=env)
@@ -150,15 +180,34 @@ def tree_paths(ref: Ref) -> frozenset[str]:
 
 
 @contextmanager
-def archive_stream(ref: Ref) -> Iterator[IO[bytes]]:
+def archive_stream(ref: Ref) -> Iterator[BinaryIO]:
     """`git archive --format=tar REF` as the forge makes it, as a pipe; git's failure surfaces when the
     stream ends."""
-    with tempfile.TemporaryDirectory(prefix="libnix-archive-") as view:
-        env = _bare_view(ref, view)
-        cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={_mailmap_source(ref)}:.mailmap",
-               "archive", "--format=tar", ref.commit]  # fmt: skip
-        with _archive_pipe(ref, cmd, env) as stream:
-            yield stream
+    mailmap = ref.mailmap or _mailmap_source(ref)
+    cmd = ["git", f"--git-dir={_VIEW}", *_NEUTRAL, "-c", f"mailmap.blob={mailmap}:.mailmap",
+           "archive", "--format=tar", ref.commit]  # fmt: skip
+    try:
+        child = spawn.start(cmd, child_env(**_view_env(ref)))
+    except FileNotFoundError:
+        raise ExternalError("git is not installed or not on PATH") from None
+    try:
+        yield child.stdout
+    except Exception:
+        # a stream that ended early is git's failure (a missing object...): say git's own words
+        code = child.wait(timeout=2)
+        if code:
+            raise ExternalError(f"git archive {ref.label} failed: {_last_error(child, code)}") from None
+        raise
+    else:
+        # the reader stops at the end-of-archive blocks; git may still write its padding, and a
+        # closed pipe would end it with SIGPIPE: read to the end
+        while child.stdout.read(1 << 16):
+            pass
+        code = child.wait()
+        if code:
+            raise ExternalError(f"git archive {ref.label} failed: {_last_error(child, code)}")
+    finally:
+        child.close()
 
 
 def _mailmap_source(ref: Ref) -> str:
@@ -170,19 +219,13 @@ def _mailmap_source(ref: Ref) -> str:
     return default if proc.returncode == 0 and default else ref.commit
 
 
-def _bare_view(ref: Ref, view: str) -> dict[str, str]:
-    """A bare repository that reads the ref's objects where they are (GIT_OBJECT_DIRECTORY, and the
-    repository's own alternates) and has nothing else of the user's: its environment."""
+def _view_env(ref: Ref) -> dict[str, str]:
+    """The environment that points the view at the ref's objects (and the repository's own alternates)
+    and keeps out the machine's config."""
     objects = ref.objects
     if objects is None:
         objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
         objects = os.path.realpath(os.path.join(ref.repo, objects))
-    # what `git init --bare` would write that git needs (no hooks, no description: no process either)
-    os.makedirs(os.path.join(view, "refs"))
-    with open(os.path.join(view, "HEAD"), "w") as fh:
-        fh.write("ref: refs/heads/main\n")
-    with open(os.path.join(view, "config"), "w") as fh:
-        fh.write("[core]\n\trepositoryformatversion = 0\n\tbare = true\n")
     env = {**_NO_MACHINE, "GIT_OBJECT_DIRECTORY": objects}
     inherited = os.path.join(objects, "info", "alternates")  # a --shared or --reference clone's
     if os.path.exists(inherited):
@@ -192,52 +235,9 @@ def _bare_view(ref: Ref, view: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def _archive_pipe(ref: Ref, cmd: list[str], env: dict[str, str]) -> Iterator[IO[bytes]]:
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=1 << 20, env=child_env(**env)
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    try:
-        yield proc.stdout
-    except Exception:
-        # a stream that ended early is git's failure (a missing object...): say git's own words
-        failure = _finished_with_error(proc)
-        if failure is not None:
-            raise ExternalError(f"git archive {ref.label} failed: {failure}") from None
-        raise
-    except BaseException:
-        proc.kill()
-        raise
-    else:
-        # the reader stops at the end-of-archive blocks; git may still write its padding, and a
-        # closed pipe would kill it with SIGPIPE: read to the end
-        while proc.stdout.read(1 << 16):
-            pass
-        code = proc.wait()
-        if code != 0:
-            raise ExternalError(f"git archive {ref.label} failed: {_last_error(proc, code)}")
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
-
-
-def _finished_with_error(proc: subprocess.Popen[bytes]) -> str | None:
-    """git's last error line if it exited with a failure (waiting briefly for a git whose output ended)."""
-    try:
-        code = proc.wait(timeout=2)
-    except subprocess.TimeoutExpired:
-        return None
-    return None if code == 0 else _last_error(proc, code)
-
-
-def _last_error(proc: subprocess.Popen[bytes], code: int) -> str:
+def _last_error(child: spawn.Child, code: int) -> str:
     """What a failed git said last, else its exit code."""
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode("utf-8", "replace").strip()
+    err = child.stderr().decode("utf-8", "replace").strip()
     return err.splitlines()[-1] if err else f"exit {code}"
 
 
@@ -281,6 +281,9 @@ def commit_time(ref: Ref) -> int:
 @contextmanager
 def worktree(ref: Ref, parent: str) -> Iterator[str]:
     """A detached worktree of the ref, removed afterwards whatever happens (error, Ctrl-C)."""
+    import shutil
+    import tempfile
+
     path = tempfile.mkdtemp(prefix="libnix-worktree-", dir=parent)
     os.rmdir(path)
     git(ref.repo, "worktree", "add", "--detach", "--quiet", path, ref.commit)
@@ -304,7 +307,7 @@ def remote_has_tag(repo: str, tag: str, remote: str = "origin") -> bool | None:
     """None when the remote cannot be asked (offline, no such remote)."""
     try:
         proc = git(repo, "ls-remote", "--tags", remote, f"refs/tags/{tag}", check=False, timeout=20)
-    except (subprocess.TimeoutExpired, ExternalError):
+    except (TimeoutError, ExternalError):
         return None
     if proc.returncode != 0:
         return None
