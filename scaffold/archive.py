@@ -8,19 +8,20 @@ as `builtins.fetchTarball` drops it.
 from __future__ import annotations
 
 import io
-import lzma
 import os
 import stat
+import sys
 import zlib
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import UserError
-
-if TYPE_CHECKING:
-    import zipfile
 from .nar import CHUNK, NarBuilder
 from .tarstream import FILE_TYPES, iter_tar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import zipfile
+    from typing import BinaryIO
 
 _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gz"),
@@ -32,7 +33,14 @@ _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x5d\x00\x00", "lzma"),  # the legacy .lzma ("alone") format: properties 0x5d, a dictionary size
 )
 
-_CORRUPT = (EOFError, zlib.error, lzma.LZMAError, OSError, ValueError)
+_CORRUPT = (EOFError, zlib.error, OSError, ValueError)
+
+
+def _corrupt() -> tuple[type[BaseException], ...]:
+    """What a damaged archive raises. lzma is imported by the xz and lzma readers only (it costs a
+    tenth of nix-prefetch-url's run on a small tarball): its error counts once one of them ran."""
+    lzma = sys.modules.get("lzma")
+    return (*_CORRUPT, lzma.LZMAError) if lzma is not None else _CORRUPT
 
 
 def sniff(head: bytes) -> str:
@@ -76,6 +84,8 @@ def _decompressed(stream: BinaryIO) -> BinaryIO:
     if kind == "xz":
         return _Checked(io.BufferedReader(_XzStreams(buffered), CHUNK))  # type: ignore[return-value]
     if kind == "lzma":
+        import lzma
+
         return lzma.LZMAFile(buffered, format=lzma.FORMAT_ALONE)  # type: ignore[return-value]
     if kind == "zst":
         import zstandard  # only for .tar.zst
@@ -148,11 +158,15 @@ class _XzStreams(_Members):
     bytes, a multiple of four) between them. Python's LZMAFile stops at padding."""
 
     def __init__(self, source: BinaryIO) -> None:
+        import lzma
+
         super().__init__(source)
         self._decoder = lzma.LZMADecompressor(lzma.FORMAT_XZ)
         self._pending = b""  # input not given to the decoder yet
 
     def _next(self, limit: int) -> bytes | None:
+        import lzma  # imported by __init__ already: a dictionary lookup
+
         if self._decoder.eof:
             rest = self._decoder.unused_data + self._pending
             self._pending = b""
@@ -219,7 +233,7 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
                 raise UserError(f"{what} has {shown!r}, {what_kind}, which nix cannot store")
         if isinstance(source, _Checked):
             source.finish()
-    except _CORRUPT as exc:
+    except _corrupt() as exc:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
 
@@ -265,7 +279,7 @@ def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
                 else:
                     with zf.open(info) as reader:
                         builder.add_file(parts, info.file_size, bool(mode & 0o100), reader)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, *_CORRUPT) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *_corrupt()) as exc:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
 

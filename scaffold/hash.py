@@ -1,41 +1,58 @@
-"""`libnix hash`: the fetchTarball hash of a directory, a tarball, a URL or a git ref."""
+"""`libnix hash`: the fetchTarball hash of a directory, a tarball, a URL or a git ref.
+
+The path of `hash --tag` imports only what it uses, and no dataclasses, typing, subprocess or
+tempfile: a Python process starts in about half of nix-prefetch-url's whole run on a small tarball, so
+every import shows (benchmarks/hash.py prints the ratio).
+"""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from dataclasses import asdict, dataclass
 
 from . import archive, gitrepo
-from .download import Progress, download
 from .errors import HashMismatch, UserError
 from .nar import NarBuilder, NarStats, OrderViolation
 from .nixhash import Sha256, parse_sha256
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .download import Progress
 
-@dataclass(frozen=True)
+
 class HashOptions:
-    source: str | None = None
-    tag: str | None = None
-    rev: str | None = None
-    repo: str = "."
-    expect: str | None = None
+    __slots__ = ("expect", "repo", "rev", "source", "tag")
+
+    def __init__(
+        self,
+        source: str | None = None,
+        tag: str | None = None,
+        rev: str | None = None,
+        repo: str = ".",
+        expect: str | None = None,
+    ) -> None:
+        self.source, self.tag, self.rev, self.repo, self.expect = source, tag, rev, repo, expect
 
 
-@dataclass(frozen=True)
 class HashResult:
-    source: str
-    kind: str  # directory, tarball, url, git
-    sha256: Sha256
-    stats: NarStats
-    commit: str | None = None
-    paths: frozenset[str] | None = None  # with `listing`: every path the archive holds ("a/b")
+    __slots__ = ("commit", "kind", "paths", "sha256", "source", "stats")
+
+    def __init__(
+        self,
+        source: str,
+        kind: str,  # directory, tarball, url, git
+        sha256: Sha256,
+        stats: NarStats,
+        commit: str | None = None,
+        paths: frozenset[str] | None = None,  # with `listing`: every path the archive holds ("a/b")
+    ) -> None:
+        self.source, self.kind, self.sha256, self.stats = source, kind, sha256, stats
+        self.commit, self.paths = commit, paths
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {"source": self.source, "kind": self.kind, **self.sha256.as_dict()}
         if self.commit:
             doc["commit"] = self.commit
-        doc.update(asdict(self.stats))
+        doc.update(self.stats.as_dict())
         return doc
 
 
@@ -112,6 +129,10 @@ def hash_tarball(path: str) -> HashResult:
 
 
 def hash_url(url: str, progress: Progress | None = None) -> HashResult:
+    import tempfile
+
+    from .download import download
+
     with tempfile.NamedTemporaryFile(prefix="libnix-download-") as tmp:
         download(url, tmp, progress)
         tmp.flush()
@@ -157,16 +178,20 @@ class _Listing:
 
 
 def hash_git(ref: gitrepo.Ref, *, listing: bool = False) -> HashResult:
-    dirs = gitrepo.tree_dirs(ref)
+    dirs: set[bytes] = set()
+    listed = False
     paths: set[str] = set()
 
     def is_dir(parent: bytes, name: bytes) -> bool:
         return (parent + b"/" + name if parent else name) in dirs
 
     def feed(builder: NarBuilder) -> None:
+        nonlocal dirs, listed
         paths.clear()  # a second pass (an order streaming cannot take) lists again
         target = _Listing(builder, paths) if listing else builder
         with gitrepo.archive_stream(ref) as stream:
+            if not listed:  # read while git archive starts: the two git processes run side by side
+                dirs, listed = gitrepo.tree_dirs(ref), True
             archive.feed_tar_stream(target, stream, f"git archive of {ref.label}")  # type: ignore[arg-type]
 
     sha, stats = _hash_feeder(feed, strip_top=False, is_dir=is_dir)

@@ -13,18 +13,19 @@ and the caller runs again with `eager=False`, which holds every file until the e
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 import re
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import BinaryIO
 
 from .errors import UserError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
 CHUNK = 1 << 20
 SPOOL_MEMORY = 32 << 20
+SMALL_NAR = 256 << 10  # up to here Python's own SHA-256 hashes the NAR: no OpenSSL to load
 _BELOW_SLASH = re.compile(rb"[\x00-\x2e]")
 
 
@@ -48,14 +49,62 @@ class OrderViolation(Exception):
     """The archive's order broke the streaming assumption; hash again with eager=False."""
 
 
+class _Digest:
+    """SHA-256 of the NAR. Loading OpenSSL (hashlib) costs a tenth of nix-prefetch-url's whole run on a
+    small tarball, and Python's own SHA-256 is slower on large inputs: the first SMALL_NAR bytes are
+    kept, and past them OpenSSL's hash takes over (a stale bound `update` still forwards to it)."""
+
+    __slots__ = ("_held", "_sha", "_size", "update")
+
+    def __init__(self) -> None:
+        self._held: list[bytes] = []
+        self._size = 0
+        self._sha: object | None = None
+        self.update = self._hold
+
+    def _hold(self, data: bytes) -> None:
+        if self._sha is not None:
+            self._sha.update(data)  # type: ignore[attr-defined]
+            return
+        self._held.append(bytes(data))
+        self._size += len(data)
+        if self._size > SMALL_NAR:
+            import hashlib
+
+            self._sha = sha = hashlib.sha256(b"".join(self._held))
+            self._held.clear()
+            self.update = sha.update
+
+    def digest(self) -> bytes:
+        if self._sha is not None:
+            return self._sha.digest()  # type: ignore[attr-defined, no-any-return]
+        return _builtin_sha256(b"".join(self._held))
+
+
+def _builtin_sha256(data: bytes) -> bytes:
+    try:
+        from _sha2 import sha256  # CPython >= 3.12
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[no-redef]  # CPython 3.11
+        except ImportError:  # a Python built without its own hashes
+            from hashlib import sha256
+    return sha256(data).digest()
+
+
 class _Spool:
     """One append-only store for early files: memory first, a temporary file past SPOOL_MEMORY."""
 
     def __init__(self) -> None:
-        self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # noqa: SIM115 (closed in close())
+        self._file: BinaryIO | None = None  # made by the first early file: most archives have none
         self._end = 0
 
     def put(self, reader: BinaryIO, size: int) -> int:
+        if self._file is None:
+            import tempfile
+
+            self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # type: ignore[assignment]  # noqa: SIM115 (closed in close())
+        assert self._file is not None
         offset = self._end
         self._file.seek(offset)
         left = size
@@ -69,6 +118,7 @@ class _Spool:
         return offset
 
     def copy(self, offset: int, size: int, update: Callable[[bytes], object]) -> None:
+        assert self._file is not None
         self._file.seek(offset)
         left = size
         while left:
@@ -77,36 +127,47 @@ class _Spool:
             left -= len(chunk)
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
-@dataclass(eq=False)
 class _Node:
-    kind: str  # "dir", "file", "link"
-    path: bytes
-    executable: bool = False
-    size: int = 0
-    target: bytes = b""
-    # file content: a live reader (only during add_file), a spool offset, or gone once emitted
-    reader: BinaryIO | None = None
-    offset: int = -1
-    emitted: bool = False
-    # directories
-    children: dict[bytes, _Node] = field(default_factory=dict)
-    pending: list[bytes] = field(default_factory=list)
-    closed: bool = False
-    bound: bytes = b""
-    bound_inclusive: bool = True
-    last_emitted: bytes | None = None
+    __slots__ = ("bound", "bound_inclusive", "children", "closed", "emitted", "executable", "kind",
+                 "last_emitted", "offset", "path", "pending", "reader", "size", "target")  # fmt: skip
+
+    def __init__(
+        self,
+        kind: str,  # "dir", "file", "link"
+        path: bytes,
+        *,
+        executable: bool = False,
+        size: int = 0,
+        target: bytes = b"",
+        reader: BinaryIO | None = None,  # file content: a live reader (only during add_file),
+        offset: int = -1,  # or a spool offset, or gone once emitted
+    ) -> None:
+        self.kind, self.path, self.executable, self.size, self.target = kind, path, executable, size, target
+        self.reader, self.offset = reader, offset
+        self.emitted = False
+        # directories
+        self.children: dict[bytes, _Node] = {}
+        self.pending: list[bytes] = []
+        self.closed = False
+        self.bound = b""
+        self.bound_inclusive = True
+        self.last_emitted: bytes | None = None
 
 
-@dataclass
 class NarStats:
-    files: int = 0
-    directories: int = 0
-    symlinks: int = 0
-    content_bytes: int = 0
-    nar_bytes: int = 0
+    __slots__ = ("content_bytes", "directories", "files", "nar_bytes", "symlinks")
+
+    def __init__(self, nar_bytes: int = 0) -> None:
+        self.files = self.directories = self.symlinks = self.content_bytes = 0
+        self.nar_bytes = nar_bytes
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in ("files", "directories", "symlinks", "content_bytes",
+                                                        "nar_bytes")}  # fmt: skip
 
 
 class NarBuilder:
@@ -125,9 +186,8 @@ class NarBuilder:
         eager: bool = True,
         is_dir: Callable[[bytes, bytes], bool] | None = None,
     ) -> None:
-        self._sha = hashlib.sha256()
-        self._update = self._sha.update
-        self._update(_MAGIC)
+        self._sha = _Digest()
+        self._sha.update(_MAGIC)
         self.stats = NarStats(nar_bytes=len(_MAGIC))
         self._strip_top = strip_top
         self._eager = eager
@@ -318,7 +378,7 @@ class NarBuilder:
     def _advance(self) -> None:
         if not self._eager:
             return
-        update = self._update
+        update = self._sha.update  # the current one: OpenSSL's once the NAR outgrew SMALL_NAR
         stats = self.stats
         stack = self._stack
         if not self._started:
@@ -369,7 +429,7 @@ class NarBuilder:
             stats.nar_bytes += len(tail)
 
     def _emit_leaf(self, node: _Node) -> None:
-        update = self._update
+        update = self._sha.update
         stats = self.stats
         if node.kind == "link":
             data = _LINK_HEAD + nar_str(node.target) + _CLOSE

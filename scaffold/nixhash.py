@@ -6,10 +6,8 @@ digest, so it is written here from the definition in nix's `libutil/hash.cc`.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
-from dataclasses import dataclass
 
 from .errors import UserError
 
@@ -52,9 +50,22 @@ def nix32_decode(text: str, size: int = SHA256_SIZE) -> bytes:
     return bytes(out)
 
 
-@dataclass(frozen=True)
 class Sha256:
-    digest: bytes
+    """A digest and its forms. A plain class: `hash --tag` does not import dataclasses (see hash.py)."""
+
+    __slots__ = ("digest",)
+
+    def __init__(self, digest: bytes) -> None:
+        self.digest = digest
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sha256) and other.digest == self.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        return f"Sha256({self.prefixed})"
 
     @property
     def nix32(self) -> str:
@@ -66,7 +77,7 @@ class Sha256:
 
     @property
     def sri(self) -> str:
-        return "sha256-" + base64.b64encode(self.digest).decode()
+        return "sha256-" + binascii.b2a_base64(self.digest, newline=False).decode()
 
     @property
     def base16(self) -> str:
@@ -93,7 +104,7 @@ def parse_sha256(text: str) -> Sha256:
         body = raw[len("sha256-") :]
         if not _B64.match(body):
             raise UserError(f"malformed SRI hash {text!r}: expected sha256- and 44 base64 characters")
-        return Sha256(base64.b64decode(body))
+        return Sha256(binascii.a2b_base64(body))
     if raw.startswith("sha256:"):
         body = raw[len("sha256:") :]
     elif ":" in raw or "-" in raw:
@@ -101,7 +112,7 @@ def parse_sha256(text: str) -> Sha256:
     if _B16.match(body):
         return Sha256(binascii.unhexlify(body))
     if _B64.match(body):
-        return Sha256(base64.b64decode(body))
+        return Sha256(binascii.a2b_base64(body))
     if len(body) == NIX32_LEN:
         try:
             return Sha256(nix32_decode(body))

@@ -9,10 +9,12 @@ for an empty tree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from . import sparse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 Read = Callable[[int], bytes]
 BLOCK = 512
@@ -20,13 +22,13 @@ _ZERO = b"\0" * BLOCK
 FILE_TYPES = (b"0", b"\0", b"7")
 
 
-@dataclass(slots=True)
 class Member:
-    name: bytes
-    kind: bytes  # the tar type flag, b"0" regular, b"5" directory, b"2" symlink, b"1" hard link
-    size: int
-    mode: int
-    linkname: bytes
+    __slots__ = ("kind", "linkname", "mode", "name", "size")
+
+    def __init__(self, name: bytes, kind: bytes, size: int, mode: int, linkname: bytes) -> None:
+        self.name = name
+        self.kind = kind  # the tar type flag, b"0" regular, b"5" directory, b"2" symlink, b"1" hard link
+        self.size, self.mode, self.linkname = size, mode, linkname
 
 
 class Body:

@@ -58,6 +58,39 @@ def tagged(make_repo) -> Path:
     return repo
 
 
+def test_hash_tag_pays_only_for_what_it_uses(tagged: Path, tmp_path: Path, nix) -> None:
+    """The fixed cost of `hash --tag` (benchmarks/hash.py times it against nix-prefetch-url; timing has
+    no place in a test) rests on what it imports: none of these modules, each a few milliseconds of a
+    run that nix finishes in about 30, and git started three times (archive and ls-tree side by side).
+    The hash stays nix's."""
+    code = (
+        "import os, sys\n"
+        "before = set(sys.modules)\n"
+        "spawned = []\n"
+        "real = os.posix_spawnp\n"
+        "os.posix_spawnp = lambda *a, **k: spawned.append(a[1]) or real(*a, **k)\n"
+        "from scaffold.cli import main\n"
+        "code = main(['hash', '--tag', 'v1', '-C', sys.argv[1]])\n"
+        "costly = ('dataclasses', 'inspect', 'typing', 'subprocess', 'threading', 'tempfile', 'shutil',\n"
+        "          'random', 'hashlib', '_hashlib', 'lzma', 'bz2', 'zipfile', 'json', 'urllib')\n"
+        "print([m for m in costly if m in sys.modules and m not in before], file=sys.stderr)\n"
+        "import json\n"
+        "print(json.dumps(spawned), file=sys.stderr)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tagged)], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    imported, spawned = proc.stderr.strip().splitlines()
+    assert imported == "[]"
+    commands = [
+        next(a for a in argv if a in ("rev-parse", "archive", "ls-tree")) for argv in json.loads(spawned)
+    ]
+    assert commands == ["rev-parse", "archive", "ls-tree"]
+    tarball = tmp_path / "v1.tar"
+    git(tagged, "archive", "--prefix=v1/", "-o", str(tarball), "v1")
+    assert proc.stdout.strip() == nix.prefetch_unpack(tarball)
+
+
 def test_formats_and_json_agree(tagged: Path, tmp_path: Path, nix) -> None:
     doc = json.loads(libnix("hash", "--tag", "v1", "-C", str(tagged), "--json").stdout)
     for fmt in ("nix32", "sri", "base16", "prefixed"):
