@@ -7,6 +7,7 @@ Only argparse is imported at start-up; each command imports its modules when it 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -16,22 +17,54 @@ from .errors import LibnixError, one_line
 HASH_FORMATS = ("nix32", "sri", "base16", "prefixed")
 
 
-def _parser() -> argparse.ArgumentParser:
+class _Formatter(argparse.HelpFormatter):
+    """argparse's formatter, told the width: its own way to learn it imports shutil (and with it bz2
+    and lzma) on every add_argument, a tenth of `hash --tag`'s whole run on a small repository."""
+
+    def __init__(self, prog: str, **kw: int) -> None:
+        kw.setdefault("width", _width() - 2)  # as HelpFormatter narrows shutil's width
+        super().__init__(prog, **kw)
+
+
+def _width() -> int:
+    """The terminal's columns as shutil.get_terminal_size says them: $COLUMNS, stdout's, else 80."""
+    try:
+        return int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command, with the arguments of `command` only (None: of all): building them costs more
+    than parsing them, and `hash --tag` must start fast."""
     parser = argparse.ArgumentParser(
         prog="libnix",
         description="Wire Rust projects into nix flakes with cargo (libnix) and release pinned, "
         "IFD-free build systems.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"libnix {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    for name, (summary, description, arguments, func) in _COMMANDS.items():
+        p = sub.add_parser(name, help=summary, description=description, formatter_class=_Formatter)
+        if command in (None, name):
+            arguments(p)
+        p.set_defaults(func=func)
+    return parser
 
-    h = sub.add_parser(
-        "hash",
-        help="the fetchTarball hash of a directory, tarball, URL or git ref",
-        description="Print the hash that builtins.fetchTarball and nixpkgs fetchzip verify: the "
-        "SHA-256 of the NAR of the unpacked tree, its single top-level directory stripped.",
-    )
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command argparse will pick (its first positional), if it is one."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in _COMMANDS else None
+
+
+def _hash_arguments(h: argparse.ArgumentParser) -> None:
     h.add_argument(
         "source", nargs="?",
         help="directory (a symlink to one is refused: nix-hash would hash the link itself), tarball "
@@ -44,14 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("--format", choices=HASH_FORMATS, default="nix32", help="output format")
     h.add_argument("--expect", metavar="HASH", help="exit 1 unless the hash equals HASH (any format)")
     h.add_argument("--json", action="store_true", help="print all formats and counts as JSON")
-    h.set_defaults(func=_cmd_hash)
 
-    r = sub.add_parser(
-        "release",
-        help="export a pinned, IFD-free build system for a tag",
-        description="Export the build system of tag T with every local source pinned to the forge's "
-        "tarball of T and its hash: libnix-VERSION+T/, its .tar.bz2, a release.json and consumer snippets.",
-    )
+
+def _release_arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument("--tag", required=True, help="the tag to release")
     r.add_argument("-C", dest="repo", default=".", metavar="DIR", help="the git repository (default .)")
     r.add_argument("--create-tag", action="store_true", help="create an annotated tag T at HEAD first")
@@ -86,14 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     r.add_argument("--nixpkgs", metavar="PATH", help="with --verify: this nixpkgs in place of the pinned one")
     r.add_argument("--json", action="store_true", help="print the release manifest as JSON on stdout")
-    r.set_defaults(func=_cmd_release)
 
-    c = sub.add_parser(
-        "check",
-        help="verify an exported build system",
-        description="Parse every .nix file, find local paths and impure lookups, report IFD, and compare "
-        "the pinned source hash with a tarball (--tarball FILE or --verify-remote).",
-    )
+
+def _check_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument("directory", nargs="?", default=".", help="the export directory (default .)")
     c.add_argument("--tarball", metavar="FILE", help="a local copy of the pinned tarball to compare with")
     c.add_argument("--verify-remote", action="store_true", help="download the pinned tarball and compare")
@@ -115,15 +138,9 @@ def _parser() -> argparse.ArgumentParser:
         "--fenix", metavar="PATH", help="with --eval/--build: this fenix in place of the pinned one"
     )
     c.add_argument("--json", action="store_true", help="print the report as JSON")
-    c.set_defaults(func=_cmd_check)
 
-    i = sub.add_parser(
-        "init",
-        help="turn a Rust repo (or an empty directory) into a flake with fenix and cargo (libnix)",
-        description="Write flake.nix (nixpkgs, fenix, cargo (libnix), a dev shell), Cargo.dependencies.nix, "
-        "GitHub workflows and .gitignore lines through libnix's copier template. Defaults come from "
-        "Cargo.toml, rust-toolchain(.toml) and the origin remote.",
-    )
+
+def _init_arguments(i: argparse.ArgumentParser) -> None:
     i.add_argument("directory", nargs="?", default=".", help="the project (default .; created if missing)")
     i.add_argument(
         "--defaults", action="store_true", help="ask nothing: take the project's facts and defaults"
@@ -134,14 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--template", metavar="SRC", help="another template source (a libnix git checkout, a URL)")
     i.add_argument("--vcs-ref", metavar="REF", help="the template version (git ref) with --template")
     i.add_argument("--offline", action="store_true", help="do not fetch a Rust version's manifest hash")
-    i.set_defaults(func=_cmd_init)
 
-    u = sub.add_parser(
-        "update",
-        help="re-apply a newer template, keeping your edits (3-way merge)",
-        description="Re-apply the template of this libnix (or --template/--vcs-ref) with the recorded "
-        "answers. Your edits survive, the template's changes arrive; conflicts are marked inline.",
-    )
+
+def _update_arguments(u: argparse.ArgumentParser) -> None:
     u.add_argument("directory", nargs="?", default=".", help="the project (default .)")
     u.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="change an answer")
     u.add_argument("--template", metavar="SRC", help="update from this template source")
@@ -150,8 +162,6 @@ def _parser() -> argparse.ArgumentParser:
     u.add_argument(
         "--defaults", action="store_true", help="ask nothing, not even a newer template's questions"
     )
-    u.set_defaults(func=_cmd_update)
-    return parser
 
 
 def _cmd_hash(args: argparse.Namespace) -> int:
@@ -360,8 +370,50 @@ def _cmd_update(args: argparse.Namespace) -> int:
     return 0
 
 
+_Command = tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
+_COMMANDS: dict[str, _Command] = {
+    "hash": (
+        "the fetchTarball hash of a directory, tarball, URL or git ref",
+        "Print the hash that builtins.fetchTarball and nixpkgs fetchzip verify: the "
+        "SHA-256 of the NAR of the unpacked tree, its single top-level directory stripped.",
+        _hash_arguments,
+        _cmd_hash,
+    ),
+    "release": (
+        "export a pinned, IFD-free build system for a tag",
+        "Export the build system of tag T with every local source pinned to the forge's "
+        "tarball of T and its hash: libnix-VERSION+T/, its .tar.bz2, a release.json and consumer snippets.",
+        _release_arguments,
+        _cmd_release,
+    ),
+    "check": (
+        "verify an exported build system",
+        "Parse every .nix file, find local paths and impure lookups, report IFD, and compare "
+        "the pinned source hash with a tarball (--tarball FILE or --verify-remote).",
+        _check_arguments,
+        _cmd_check,
+    ),
+    "init": (
+        "turn a Rust repo (or an empty directory) into a flake with fenix and cargo (libnix)",
+        "Write flake.nix (nixpkgs, fenix, cargo (libnix), a dev shell), Cargo.dependencies.nix, "
+        "GitHub workflows and .gitignore lines through libnix's copier template. Defaults come from "
+        "Cargo.toml, rust-toolchain(.toml) and the origin remote.",
+        _init_arguments,
+        _cmd_init,
+    ),
+    "update": (
+        "re-apply a newer template, keeping your edits (3-way merge)",
+        "Re-apply the template of this libnix (or --template/--vcs-ref) with the recorded "
+        "answers. Your edits survive, the template's changes arrive; conflicts are marked inline.",
+        _update_arguments,
+        _cmd_update,
+    ),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(_command(argv)).parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
