@@ -187,7 +187,7 @@ def archive_stream(ref: Ref) -> Iterator[BinaryIO]:
     cmd = ["git", f"--git-dir={_VIEW}", *_NEUTRAL, "-c", f"mailmap.blob={mailmap}:.mailmap",
            "archive", "--format=tar", ref.commit]  # fmt: skip
     try:
-        child = spawn.start(cmd, child_env(**_view_env(ref)))
+        child = spawn.start(cmd, _view_env(ref))
     except FileNotFoundError:
         raise ExternalError("git is not installed or not on PATH") from None
     try:
@@ -221,12 +221,14 @@ def _mailmap_source(ref: Ref) -> str:
 
 def _view_env(ref: Ref) -> dict[str, str]:
     """The environment that points the view at the ref's objects (and the repository's own alternates)
-    and keeps out the machine's config."""
+    and keeps out the machine's config: no GIT_* variable of the caller's reaches git archive (config
+    given as GIT_CONFIG_COUNT/KEY/VALUE or by a parent `git -c`, GIT_ATTR_SOURCE's attributes)."""
     objects = ref.objects
     if objects is None:
         objects = git(ref.repo, "rev-parse", "--git-path", "objects").stdout.decode().strip()
         objects = os.path.realpath(os.path.join(ref.repo, objects))
-    env = {**_NO_MACHINE, "GIT_OBJECT_DIRECTORY": objects}
+    env = {k: v for k, v in child_env().items() if not k.startswith("GIT_")}
+    env.update(_NO_MACHINE, GIT_OBJECT_DIRECTORY=objects)
     inherited = os.path.join(objects, "info", "alternates")  # a --shared or --reference clone's
     if os.path.exists(inherited):
         with open(inherited) as fh:

@@ -407,8 +407,9 @@ def _local_hash(repo: Path, tmp_path: Path, nix, env: dict[str, str] | None = No
 
 @pytest.mark.parametrize(
     "setting",
-    ["smudge filter", "info/attributes", "core.attributesFile", "replace object", "uncommitted mailmap"],
-)
+    ["smudge filter", "info/attributes", "core.attributesFile", "replace object", "uncommitted mailmap",
+     "config in the environment"],
+)  # fmt: skip
 def test_this_machines_git_settings_do_not_change_the_hash(
     setting: str, make_repo, tmp_path: Path, nix
 ) -> None:
@@ -437,6 +438,13 @@ def test_this_machines_git_settings_do_not_change_the_hash(
         git(repo, "replace", git(repo, "rev-parse", "HEAD:README.md"), other)
     elif setting == "uncommitted mailmap":
         _write(repo / ".mailmap", "Someone Else <test@example.invalid>\n")
+    elif setting == "config in the environment":  # as a parent `git -c mailmap.file=…` passes it on
+        _write(home / "mailmap", "Someone Else <test@example.invalid>\n")
+        env |= {
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "mailmap.file",
+            "GIT_CONFIG_VALUE_0": str(home / "mailmap"),
+        }
     forge = _forge_hash(repo, tmp_path, nix)
     assert _local_hash(repo, tmp_path, nix, env) != forge  # the setting matters to git archive here
     proc = libnix("hash", "--tag", "v1", "-C", str(repo), env=env)
@@ -856,6 +864,19 @@ def test_export_subst_follows_the_default_branchs_mailmap(make_repo, tmp_path: P
     assert listing.stdout == "Later Name <later@example.invalid>\n"  # the forge's mailmap is HEAD's
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(forge), str(clone))
+    proc = libnix("hash", "--tag", "v1", "-C", str(clone))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == nix.prefetch_unpack(served)
+    # the default branch drops its .mailmap: the forge maps no name, though the tag's commit has one
+    git(repo, "rm", "-q", ".mailmap")
+    commit_all(repo, "no mailmap")
+    git(repo, "push", "-q", str(forge), "HEAD:main")
+    with open(served, "wb") as fh:
+        subprocess.run(["git", "-C", str(forge), "archive", "--format=tar.gz", "--prefix=p-v1/", "v1"],
+                       check=True, stdout=fh)  # fmt: skip
+    listing = subprocess.run(["tar", "xzOf", str(served), "p-v1/VERSION"], capture_output=True, text=True)
+    assert listing.stdout == "Test <test@example.invalid>\n"
+    git(clone, "fetch", "-q", "origin")
     proc = libnix("hash", "--tag", "v1", "-C", str(clone))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == nix.prefetch_unpack(served)
