@@ -37,7 +37,7 @@ class Child:
     for git, which writes a few lines there at most (more than a pipe holds would block it)."""
 
     def __init__(self, pid: int, stdout: BinaryIO, stderr: int) -> None:
-        self.pid, self.stdout, self._stderr = pid, stdout, stderr
+        self.pid, self.stdout, self.stderr_fd = pid, stdout, stderr
         self.returncode: int | None = None
 
     def poll(self) -> int | None:
@@ -68,7 +68,7 @@ class Child:
     def stderr(self) -> bytes:
         """Everything the program wrote to stderr (read to its end)."""
         chunks = []
-        while chunk := os.read(self._stderr, _READ):
+        while chunk := os.read(self.stderr_fd, _READ):
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -76,7 +76,7 @@ class Child:
         """Kill the program if it still runs; release the pipes."""
         self.kill()
         self.stdout.close()
-        os.close(self._stderr)
+        os.close(self.stderr_fd)
 
 
 def start(args: list[str], env: dict[str, str], *, buffering: int = 1 << 20) -> Child:
@@ -98,23 +98,15 @@ def start(args: list[str], env: dict[str, str], *, buffering: int = 1 << 20) -> 
 def run(args: list[str], env: dict[str, str], *, timeout: float | None = None) -> Finished:
     """Run `args` to its end and collect its stdout and stderr (both read as they come, so neither pipe
     can fill). TimeoutError after `timeout` seconds, the program killed."""
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
+    child = start(args, env, buffering=0)  # unbuffered: both pipes are read with os.read below
     try:
-        pid = _spawn(args, env, out_w, err_w)
-    except BaseException:
-        for fd in (out_r, err_r, out_w, err_w):
-            os.close(fd)
-        raise
-    os.close(out_w)
-    os.close(err_w)
-    chunks: dict[int, list[bytes]] = {out_r: [], err_r: []}
-    deadline = None if timeout is None else time.monotonic() + timeout
-    poller = select.poll()
-    for fd in chunks:
-        poller.register(fd, select.POLLIN)
-    open_fds = set(chunks)
-    try:
+        fds = (child.stdout.fileno(), child.stderr_fd)
+        chunks: dict[int, list[bytes]] = {fd: [] for fd in fds}
+        deadline = None if timeout is None else time.monotonic() + timeout
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
+        open_fds = set(fds)
         while open_fds:
             wait_ms = None if deadline is None else max(0.0, (deadline - time.monotonic()) * 1000)
             ready = poller.poll(wait_ms)
@@ -127,15 +119,10 @@ def run(args: list[str], env: dict[str, str], *, timeout: float | None = None) -
                 else:
                     poller.unregister(fd)
                     open_fds.discard(fd)
-    except BaseException:  # a timeout, Ctrl-C: the program does not outlive the call
-        os.kill(pid, signal.SIGKILL)  # not yet reaped, so the pid is still its own
-        os.waitpid(pid, 0)
-        raise
+        code = child.wait()
     finally:
-        os.close(out_r)
-        os.close(err_r)
-    code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    return Finished(code, b"".join(chunks[out_r]), b"".join(chunks[err_r]))
+        child.close()  # a timeout, Ctrl-C: the program does not outlive the call
+    return Finished(code, b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]]))
 
 
 def _spawn(args: list[str], env: dict[str, str], out: int, err: int) -> int:
