@@ -2,10 +2,11 @@
 
 The archive is made as a forge makes it: from the ref's tree with the tree's own `.gitattributes`
 (export-ignore, export-subst) and nothing of this machine's. The forge never sees the repository's
-`.git/config` (a smudge filter), `.git/info/attributes`, `core.attributesFile` or other global and
-system config, config in the caller's GIT_* variables, `refs/replace/` objects, or an uncommitted
-`.mailmap`: git archive runs in an empty bare repository that ships with libnix (`gitview/`), reads the
-objects where they are and has none of these. Its `.mailmap` is the forge's: the default branch's committed one (origin/HEAD's), as a bare repository reads HEAD:.mailmap.
+`.git/config` (a smudge filter), `.git/info/attributes`, `core.attributesFile` or other global and system
+config, config in the caller's GIT_* variables, `refs/replace/` objects, or an uncommitted `.mailmap`:
+git archive runs in an empty bare repository that ships with libnix (`gitview/`), reads the objects where
+they are and has none of these. Its `.mailmap` is the forge's: the default branch's committed one
+(origin/HEAD's), as a bare repository reads HEAD:.mailmap.
 """
 
 from __future__ import annotations
