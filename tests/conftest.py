@@ -151,6 +151,18 @@ def forge_tarball(repo: Path, ref: str, dest: Path, prefix: str = "project-1.0/"
     return dest
 
 
+def tagged_hello(make_repo, tmp_path: Path, name: str = "hello") -> tuple[Path, Path]:
+    """examples/hello as a repository with a GitHub origin, tagged v0.1.0, and the forge's tarball of
+    the tag (the source every release of it pins)."""
+    repo = make_repo(name)
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    (repo / ".gitignore").write_text("/target\n")
+    git(repo, "remote", "add", "origin", "https://github.com/acme/hello.git")
+    commit_all(repo)
+    git(repo, "tag", "v0.1.0")
+    return repo, forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+
+
 def libnix(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None):
     """Run the installed command as a user does: a separate process, its exit code and both streams."""
     return subprocess.run(

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, tagged_hello
 
 from scaffold import nixsyntax
 from scaffold.rules import build_time_arguments
@@ -33,13 +33,7 @@ STORE = re.compile(rb"/nix/store/[0-9a-z]{32}-")
 
 @pytest.fixture
 def toy(make_repo, tmp_path: Path) -> dict[str, Path]:
-    repo = make_repo("hello")
-    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
-    (repo / ".gitignore").write_text("/target\n")
-    git(repo, "remote", "add", "origin", "https://github.com/acme/hello.git")
-    commit_all(repo)
-    git(repo, "tag", "v0.1.0")
-    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    repo, tarball = tagged_hello(make_repo, tmp_path)
     out = {"repo": repo}
     for name, flags in (("as-written", ["--keep-ifd"]), ("released", [])):
         proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, need_shared, store
+from conftest import NIX_ENV, REPO, libnix, need_shared, store, tagged_hello
 
 TOY = REPO / "tests" / "toy_build"
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
@@ -40,13 +40,7 @@ def toy_nixpkgs(tmp_path: Path, shim: Path) -> Path:
 
 def test_verify_build_compiles_the_export_with_a_real_rustc(make_repo, tmp_path, toy_nixpkgs) -> None:
     host_rustc()
-    repo = make_repo("hello")
-    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
-    (repo / ".gitignore").write_text("/target\n")
-    git(repo, "remote", "add", "origin", "https://github.com/acme/hello.git")
-    commit_all(repo)
-    git(repo, "tag", "v0.1.0")
-    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    repo, tarball = tagged_hello(make_repo, tmp_path)
     proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",
                   "--cargo", FAKE)  # fmt: skip
     assert proc.returncode == 0, proc.stderr

@@ -24,6 +24,7 @@ from conftest import (
     need_shared,
     nix_eval,
     store,
+    tagged_hello,
 )
 
 from scaffold import buildsystem, ifd, nixsyntax
@@ -345,12 +346,7 @@ def test_the_generated_flake_builds_the_crates_of_the_full_fixture(cargo_repo, s
 def test_old_generation_evaluates_through_its_caller(make_repo, shim, tmp_path: Path) -> None:
     """The generation before derivations/ (default.nix beside the caller, filterSource of the workspace,
     build_parser through callPackage of a fetchFromGitHub), made by the stand-in in that format."""
-    repo = make_repo("old")
-    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
-    git(repo, "remote", "add", "origin", "https://github.com/acme/hello.git")
-    commit_all(repo)
-    git(repo, "tag", "v0.1.0")
-    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    repo, tarball = tagged_hello(make_repo, tmp_path, "old")
     proc = libnix("release", "-C", str(repo), "--tag", "v0.1.0", "--url", f"file://{tarball}",
                   "--cargo", str(REPO / "tests" / "fake_cargo_libnix.py"),
                   env={"FAKE_CARGO_MODE": "old"})  # fmt: skip
