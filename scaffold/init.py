@@ -285,9 +285,12 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         (defaults if asking else data)["flake_file"] = False
     elif "flake_file" not in data:
         data["flake_file"] = True  # nothing of the project's to keep: not a question
+    toolchain = cargo.read_toolchain(root) if root.exists() else None
+    # what Cargo.lock's crates need, for the summary and a pretend run (a real one refreshes the file)
+    native = _planned_native(root) if (asking or opts.pretend) and root.exists() else []
     if asking:
-        _decided_by_files(root, defaults, data)
-        log("\n".join(found_summary(at, project, defaults, own, own_flake)))
+        _decided_by_files(toolchain, defaults, data)
+        log("\n".join(found_summary(at, project, defaults, own, own_flake, toolchain, native)))
 
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
@@ -344,7 +347,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         if ignores:
             result.written.append(".gitignore")
         if opts.pretend:
-            result.native = native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
+            result.native = native
             return result
         try:
             _write(at, rendered, result, new_crate, str(defaults["project_name"]), ignores)
@@ -354,10 +357,16 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     return result
 
 
-def _decided_by_files(root: Path, defaults: dict[str, Any], data: dict[str, Any]) -> None:
+def _planned_native(root: Path) -> list[str]:
+    return native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
+
+
+def _decided_by_files(
+    toolchain: cargo.Toolchain | None, defaults: dict[str, Any], data: dict[str, Any]
+) -> None:
     """What the project's files already answer is not asked: a rust-toolchain file decides the toolchain
     and its targets; a forge other than GitHub has no GitHub workflows to add."""
-    if cargo.read_toolchain(root) is not None:
+    if toolchain is not None:
         for key in ("toolchain_channel", "toolchain_version", "targets"):
             if key in defaults and key not in data:
                 data[key] = defaults[key]
@@ -366,7 +375,13 @@ def _decided_by_files(root: Path, defaults: dict[str, Any], data: dict[str, Any]
 
 
 def found_summary(
-    at: roots.Roots, project: cargo.Project | None, facts: dict[str, Any], own: str | None, own_flake: bool
+    at: roots.Roots,
+    project: cargo.Project | None,
+    facts: dict[str, Any],
+    own: str | None,
+    own_flake: bool,
+    toolchain: cargo.Toolchain | None,
+    native: list[str],
 ) -> list[str]:
     """What libnix found, said once before any question: what it will write follows from these."""
     lines = ["libnix found:"]
@@ -383,7 +398,6 @@ def found_summary(
             lines.append(f"  members: {', '.join(project.members)}")
         if project.binaries:
             lines.append(f"  binaries: {', '.join(project.binaries)}")
-    toolchain = cargo.read_toolchain(at.project) if at.project.exists() else None
     if toolchain is not None:
         pinned = toolchain.version or toolchain.channel
         lines.append(f"  toolchain: {pinned} (from rust-toolchain; not asked)")
@@ -397,13 +411,8 @@ def found_summary(
         lines.append(f"  default branch: {facts['default_branch']}")
     if facts.get("tag_patterns"):
         lines.append(f"  release tags: {', '.join(facts['tag_patterns'])}")
-    needs = (
-        native_deps.summary(native_deps.plan(native_deps.locked_packages(at.project)))
-        if at.project.exists()
-        else []
-    )
-    if needs:
-        lines.append(f"  native inputs from Cargo.lock: {'; '.join(needs)}")
+    if native:
+        lines.append(f"  native inputs from Cargo.lock: {'; '.join(native)}")
     if own_flake:
         lines.append(
             "  flake.nix: yours; by default it stays and imports libnix's outputs from nix/libnix.nix"

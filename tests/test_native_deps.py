@@ -163,3 +163,15 @@ dependencies = ["cc", "libc", "pkg-config"]
 """
     needs = needs_of(tmp_path, text)
     assert {"pkg-config", "openssl"} <= set(needs["openssl-sys"].deps)
+
+
+def test_pretend_says_what_the_lock_needs_and_writes_nothing(make_repo) -> None:
+    repo = make_repo("pretend")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    (repo / "Cargo.lock").write_text(lock(("openssl-sys", ["pkg-config"]), ("hello", ["openssl-sys"])))
+    before = sorted(p.name for p in repo.iterdir())
+    proc = init(repo, "--pretend")
+    assert proc.returncode == 0, proc.stderr
+    assert "native inputs from Cargo.lock (would go in Cargo.dependencies.nix):" in proc.stdout
+    assert "openssl-sys: pkg-config, openssl" in proc.stdout
+    assert sorted(p.name for p in repo.iterdir()) == before
