@@ -29,17 +29,19 @@ _NEUTRAL = ("-c", "core.autocrlf=false", "-c", "core.eol=lf", "-c", "tar.umask=0
 # no global or system config, no system attributes, no replace objects
 _NO_MACHINE = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_ATTR_NOSYSTEM": "1",
                "GIT_NO_REPLACE_OBJECTS": "1"}  # fmt: skip
-# the bare repository git archive runs in: what `git init --bare` writes that git needs, nothing of the
-# user's; it reads the objects where they are (GIT_OBJECT_DIRECTORY). It ships with libnix, read-only:
-# no directory to make on every run, and git checks no ownership of a --git-dir it is given.
-_VIEW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gitview")
+# the bare repositories git archive runs in, one per object format (sha1, sha256): what `git init --bare`
+# writes that git needs, nothing of the user's; they read the objects where they are
+# (GIT_OBJECT_DIRECTORY). They ship with libnix, read-only: no directory to make on every run, and git
+# checks no ownership of a --git-dir it is given.
+_VIEWS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gitview")
+OBJECT_FORMATS = ("sha1", "sha256")
 
 
 class Ref:
     """A resolved tag or revision. A plain class, not a dataclass: `libnix hash --tag` must not pay for
     importing dataclasses (and inspect), which costs a third of nix-prefetch-url's whole run."""
 
-    __slots__ = ("commit", "label", "mailmap", "name", "objects", "repo")
+    __slots__ = ("commit", "label", "mailmap", "name", "object_format", "objects", "repo")
 
     def __init__(
         self,
@@ -49,9 +51,10 @@ class Ref:
         label: str,  # what the user named: the tag or the revision
         objects: str | None = None,  # the object directory, when the lookup already said it
         mailmap: str | None = None,  # the commit whose .mailmap export-subst follows, when known
+        object_format: str | None = None,  # sha1 or sha256, when known
     ) -> None:
         self.repo, self.name, self.commit, self.label = repo, name, commit, label
-        self.objects, self.mailmap = objects, mailmap
+        self.objects, self.mailmap, self.object_format = objects, mailmap, object_format
 
     def __repr__(self) -> str:
         return f"Ref({self.label!r} = {self.commit} in {self.repo})"
@@ -134,17 +137,18 @@ def _resolve_at_once(path: str, tag: str | None, rev: str | None) -> Ref | None:
     # --revs-only drops a name that does not resolve and all that follows it: the commit first, then
     # the prefix (a line that is never a commit), then origin/HEAD's commit, which a clone may lack
     proc = git(path, "rev-parse", "--is-bare-repository", "--show-toplevel", "--git-path", "objects",
-               "--revs-only", f"{name}^{{commit}}", "--show-prefix", "refs/remotes/origin/HEAD^{commit}",
-               check=False)  # fmt: skip
+               "--show-object-format", "--revs-only", f"{name}^{{commit}}", "--show-prefix",
+               "refs/remotes/origin/HEAD^{commit}", check=False)  # fmt: skip
     lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
-    if proc.returncode != 0 or lines[-1] != "" or len(lines) not in (6, 7) or lines[0] != "false":
+    if proc.returncode != 0 or lines[-1] != "" or len(lines) not in (7, 8) or lines[0] != "false":
         return None
-    top, objects, commit = lines[1], lines[2], lines[3]
-    default = lines[5] if len(lines) == 7 else None
-    if not all(_is_object_id(c) for c in (commit, default or commit)):
+    top, objects, fmt, commit = lines[1:5]
+    default = lines[6] if len(lines) == 8 else None
+    if fmt not in OBJECT_FORMATS or not all(_is_object_id(c) for c in (commit, default or commit)):
         return None
     objects = os.path.realpath(os.path.join(path, objects))
-    return Ref(top, name, commit, tag if tag is not None else str(rev), objects, default or commit)
+    label = tag if tag is not None else str(rev)
+    return Ref(top, name, commit, label, objects, default or commit, fmt)
 
 
 def _is_object_id(text: str) -> bool:
@@ -185,7 +189,8 @@ def archive_stream(ref: Ref) -> Iterator[BinaryIO]:
     """`git archive --format=tar REF` as the forge makes it, as a pipe; git's failure surfaces when the
     stream ends."""
     mailmap = ref.mailmap or _mailmap_source(ref)
-    cmd = ["git", f"--git-dir={_VIEW}", *_NEUTRAL, "-c", f"mailmap.blob={mailmap}:.mailmap",
+    view = os.path.join(_VIEWS, ref.object_format or _object_format(ref))
+    cmd = ["git", f"--git-dir={view}", *_NEUTRAL, "-c", f"mailmap.blob={mailmap}:.mailmap",
            "archive", "--format=tar", ref.commit]  # fmt: skip
     try:
         child = spawn.start(cmd, _view_env(ref))
@@ -218,6 +223,12 @@ def _mailmap_source(ref: Ref) -> str:
     proc = git(ref.repo, "rev-parse", "--verify", "--quiet", "refs/remotes/origin/HEAD^{commit}", check=False)
     default = proc.stdout.decode().strip()
     return default if proc.returncode == 0 and default else ref.commit
+
+
+def _object_format(ref: Ref) -> str:
+    """sha1 or sha256 (a git too old to say it knows only sha1)."""
+    said = git(ref.repo, "rev-parse", "--show-object-format", check=False).stdout.decode().strip()
+    return said if said in OBJECT_FORMATS else "sha1"
 
 
 def _view_env(ref: Ref) -> dict[str, str]:

@@ -452,6 +452,22 @@ def test_this_machines_git_settings_do_not_change_the_hash(
     assert proc.stdout.strip() == forge
 
 
+def test_a_sha256_repository(tmp_path: Path, nix) -> None:
+    """A repository of SHA-256 objects (Forgejo and Gitea host them): git archive needs a view of that
+    format; the work tree's lookup and a bare repository's both find it."""
+    repo = tmp_path / "s256"
+    git(tmp_path, "init", "-q", "--object-format=sha256", "-b", "main", str(repo))
+    _write(repo / "src" / "main.rs", "fn main() {}\n")
+    _write(repo / "Cargo.toml", '[package]\nname = "s"\n')
+    commit_all(repo)
+    git(repo, "tag", "v1")
+    assert len(git(repo, "rev-parse", "v1")) == 64
+    expected = nix.prefetch_unpack(forge_tarball(repo, "v1", tmp_path / "v1.tar.gz"))
+    for where in (repo, repo / ".git"):
+        proc = libnix("hash", "--tag", "v1", "-C", str(where))
+        assert proc.returncode == 0 and proc.stdout.strip() == expected, proc.stderr
+
+
 def test_bare_repositories_tags_of_trees_and_other_owners(make_repo, tmp_path: Path, nix) -> None:
     repo = make_repo()
     _write(repo / "a.txt", "a\n")
