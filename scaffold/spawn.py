@@ -1,11 +1,11 @@
 """Start programs (git) and read what they write, without `subprocess`.
 
-`subprocess` and what it imports (threading, selectors) cost about as long as a whole
-`nix-prefetch-url --unpack` of a small tarball, and `libnix hash --tag` starts git twice: its fixed
-cost must stay near nix's. posix_spawn with pipes and a poll loop is all libnix needs: no shell, stdin
-inherited, no descriptor of ours in the child but the pipes (Python opens its own close-on-exec, and
-inheritable ones libnix was started with are closed, as subprocess closes them), and the signal
-dispositions a program expects (SIGPIPE back to its default, as subprocess restores it).
+`subprocess` and what it imports (threading, selectors) cost about as long as a whole `nix-prefetch-url
+--unpack` of a small tarball, and `libnix hash --tag` starts git three times: its fixed cost must stay
+near nix's. posix_spawn with pipes and a poll loop is all libnix needs: no shell, stdin inherited, no
+descriptor of ours in the child but the pipes (Python opens its own close-on-exec, and inheritable ones
+libnix was started with are closed, as subprocess closes them), and the signal dispositions a program
+expects (SIGPIPE back to its default, as subprocess restores it).
 """
 
 from __future__ import annotations
@@ -73,10 +73,12 @@ class Child:
         return b"".join(chunks)
 
     def close(self) -> None:
-        """Kill the program if it still runs; release the pipes."""
+        """Kill the program if it still runs; release the pipes (once)."""
         self.kill()
         self.stdout.close()
-        os.close(self.stderr_fd)
+        if self.stderr_fd >= 0:
+            os.close(self.stderr_fd)
+            self.stderr_fd = -1
 
 
 def start(args: list[str], env: dict[str, str], *, buffering: int = 1 << 20) -> Child:
