@@ -340,10 +340,7 @@ def _check_git_pins(src: ns.Source, report: Report) -> None:
     tag name moves, and a fetch without a hash is refused by a pure evaluation or fails the build."""
     if b"fetchgit" not in src.data:
         return
-    for node in src.applications():
-        name, args = ns.call(src, node)
-        if ns.last_name(name) != "fetchgit" or len(args) != 1:
-            continue
+    for node, args in ns.calls(src, "fetchgit", 1):
         attrset = ns.unparen(args[0])
         if attrset is None or attrset.type != "attrset_expression":
             continue

@@ -154,6 +154,15 @@ def last_name(name: str | None) -> str:
     return (name or "").rsplit(".", 1)[-1]
 
 
+def calls(src: Source, function: str, arity: int) -> Iterator[tuple[Node, list[Node]]]:
+    """Every application of `function` (by its last name: `f`, `builtins.f`, `lib.f`) to exactly
+    `arity` arguments, with them."""
+    for node in src.applications():
+        name, args = call(src, node)
+        if last_name(name) == function and len(args) == arity:
+            yield node, args
+
+
 def binding_name(src: Source, binding: Node) -> str:
     path = binding.child_by_field_name("attrpath")
     return src.text(path) if path is not None else ""

@@ -15,10 +15,7 @@ def apply(ctx: Context, job: FileJob) -> None:
     src = job.src
     if ctx.tag_paths is None or b"relativeFileset" not in src.data:
         return
-    for node in src.applications():
-        name, args = ns.call(src, node)
-        if ns.last_name(name) != "relativeFileset" or len(args) != 2:
-            continue
+    for _node, args in ns.calls(src, "relativeFileset", 2):
         files = ns.unparen(args[1])
         if files is None or files.type != "list_expression":
             continue

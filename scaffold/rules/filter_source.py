@@ -40,9 +40,8 @@ def apply(ctx: Context, job: FileJob) -> None:
     src = job.src
     if b"filterSource" not in src.data:
         return
-    for node in src.applications():
-        name, args = ns.call(src, node)
-        if ns.last_name(name) != "filterSource" or len(args) != 2 or job.taken(node):
+    for node, args in ns.calls(src, "filterSource", 2):
+        if job.taken(node):
             continue
         where = ns.unparen(args[1])
         if where is None or where.type != "path_expression" or where.named_child_count != 1:
