@@ -92,7 +92,11 @@ def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict
 
 
 def project_defaults(
-    root: Path, project: cargo.Project | None, own_release: str | None, at: roots.Roots | None = None
+    root: Path,
+    project: cargo.Project | None,
+    own_release: str | None,
+    toolchain: cargo.Toolchain | None,
+    at: roots.Roots | None = None,
 ) -> dict[str, Any]:
     """What the project says, as answers to the template's questions (its repository's facts from
     the repository's root, which is the project's own unless the project is in a subdirectory)."""
@@ -109,7 +113,7 @@ def project_defaults(
             is_workspace=project.is_workspace,
             members=project.members,
         )
-    facts.update(toolchain_facts(root))
+    facts.update(toolchain_facts(toolchain))
     origin = None
     if (repo / ".git").exists():
         origin = gitrepo.remote_url(str(repo))
@@ -144,9 +148,8 @@ def _member_names(root: Path, project: cargo.Project) -> tuple[str, ...]:
     return tuple(names)
 
 
-def toolchain_facts(root: Path) -> dict[str, Any]:
+def toolchain_facts(toolchain: cargo.Toolchain | None) -> dict[str, Any]:
     """rust-toolchain(.toml) as answers: the project's file is the source of truth, at init and update."""
-    toolchain = cargo.read_toolchain(root)
     if toolchain is None:
         return {}
     facts: dict[str, Any] = {"toolchain_channel": toolchain.channel}
@@ -259,7 +262,10 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     at = roots.locate(root)
     result.at = at
     own = workflows.own_release_workflow(at.repo) if at.repo.exists() else None
-    defaults = project_defaults(root, project, own, at) if root.exists() else {"project_dir": at.sub}
+    toolchain = cargo.read_toolchain(root) if root.exists() else None
+    defaults = (
+        project_defaults(root, project, own, toolchain, at) if root.exists() else {"project_dir": at.sub}
+    )
     data["project_dir"] = at.sub  # computed, never asked: where the workflows run
     if new_crate:
         defaults.update(project_name=data.get("project_name") or cargo.crate_name_for(root), binaries=[])
@@ -285,7 +291,6 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
         (defaults if asking else data)["flake_file"] = False
     elif "flake_file" not in data:
         data["flake_file"] = True  # nothing of the project's to keep: not a question
-    toolchain = cargo.read_toolchain(root) if root.exists() else None
     # what Cargo.lock's crates need, for the summary and a pretend run (a real one refreshes the file)
     native = _planned_native(root) if (asking or opts.pretend) and root.exists() else []
     if asking:
@@ -559,11 +564,15 @@ CONFLICT_MARK = "<<<<<<< before updating"
 
 
 def _follow_toolchain(
-    root: Path, answers: dict[str, Any], data: dict[str, Any], offline: bool, result: UpdateResult
+    toolchain: cargo.Toolchain | None,
+    answers: dict[str, Any],
+    data: dict[str, Any],
+    offline: bool,
+    result: UpdateResult,
 ) -> None:
     """A rust-toolchain.toml edited since the last init/update changes the answers (unless --data says
     otherwise), and a newly pinned toolchain gets its manifest's hash."""
-    for key, value in toolchain_facts(root).items():
+    for key, value in toolchain_facts(toolchain).items():
         if key not in data and answers.get(key) != value:
             data[key] = result.answers[key] = value
     channel = data.get("toolchain_channel", answers.get("toolchain_channel"))
@@ -593,7 +602,8 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     data = parse_data(opts.data, template.questions())
     data["project_dir"] = at.sub  # re-derived, as init computed it
     result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
-    _follow_toolchain(root, answers, data, opts.offline, result)
+    toolchain = cargo.read_toolchain(root)
+    _follow_toolchain(toolchain, answers, data, opts.offline, result)
     if opts.template:
         src, ref = opts.template, opts.vcs_ref
         data["_src_path"] = src
@@ -623,7 +633,7 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     result.to_version = ref or "latest"
     try:
         # a newer template's new facts take the project's values; its new questions are asked on a terminal
-        facts = project_defaults(root, cargo.read_project(root), None, at)
+        facts = project_defaults(root, cargo.read_project(root), None, toolchain, at)
         copier.run_update(
             root, answers_file=template.ANSWERS, data=data, defaults=not opts.ask, overwrite=True,
             conflict="inline", vcs_ref=ref, quiet=True, user_defaults=facts,
