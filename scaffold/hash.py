@@ -178,20 +178,19 @@ class _Listing:
 
 
 def hash_git(ref: gitrepo.Ref, *, listing: bool = False) -> HashResult:
-    dirs: set[bytes] = set()
-    listed = False
+    dirs: set[bytes] | None = None  # the tree's directories, read once
     paths: set[str] = set()
 
     def is_dir(parent: bytes, name: bytes) -> bool:
-        return (parent + b"/" + name if parent else name) in dirs
+        return dirs is not None and (parent + b"/" + name if parent else name) in dirs
 
     def feed(builder: NarBuilder) -> None:
-        nonlocal dirs, listed
+        nonlocal dirs
         paths.clear()  # a second pass (an order streaming cannot take) lists again
         target = _Listing(builder, paths) if listing else builder
         with gitrepo.archive_stream(ref) as stream:
-            if not listed:  # read while git archive starts: the two git processes run side by side
-                dirs, listed = gitrepo.tree_dirs(ref), True
+            if dirs is None:  # read while git archive starts: the two git processes run side by side
+                dirs = gitrepo.tree_dirs(ref)
             archive.feed_tar_stream(target, stream, f"git archive of {ref.label}")  # type: ignore[arg-type]
 
     sha, stats = _hash_feeder(feed, strip_top=False, is_dir=is_dir)
