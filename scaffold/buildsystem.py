@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ifd, nixtool
+from . import crates_io, ifd, nixtool
 from . import nixsyntax as ns
 from .errors import UserError
 from .findings import Finding, Report
@@ -163,12 +163,15 @@ def rewrite(
     *,
     keep_ifd: bool = False,
     why_missing: Callable[[str], str] | None = None,
+    nixpkgs: Pin | None = None,
 ) -> Report:
     """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result.
     `tag_paths`: what the tag's tarball holds; `why_missing` says why a path is not there."""
     report = Report()
     export_files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-    ctx = Context(pin, origin, report, export_files, tag_paths, project_sub, why_missing=why_missing)
+    ctx = Context(
+        pin, origin, report, export_files, tag_paths, project_sub, why_missing=why_missing, nixpkgs=nixpkgs
+    )
     steps = rules()
     sources = []
     for path in nix_files(root):
@@ -229,6 +232,7 @@ def verify(
     report.entry = layout.entry
     waiter = nixtool.start_parse(files) if parse and nixtool.available() else None
     needles = _needles(source_roots, (root.resolve(),))
+    on_api: list[Finding] = []
     for path in files:
         rel = path.relative_to(root).as_posix()
         src = _parse(rel, path.read_bytes())
@@ -239,11 +243,22 @@ def verify(
         _check_leaks(src, needles, report)
         _check_paths(src, report)
         _check_git_pins(src, report)
+        on_api += _crates_on_api(src)
         if pin is not None:
             _check_pins(src, pin, report)
         for site in ifd.find(src):
             report.ifd.append(Finding(rel, src.line(site.sink), ifd.describe(site)))
     _check_symlinks(root, report)
+    if on_api:
+        first = on_api[0]
+        report.errors.append(
+            Finding(
+                first.file,
+                first.line,
+                f"{len(on_api)} crate(s) fetched from crates.io's API endpoint ({first.message} first): "
+                f"{crates_io.WHY}; libnix release points them at static.crates.io",
+            )
+        )
     if not report.attributes:  # the release gives them, in its order (the project's binaries first)
         report.attributes = root_attributes(layout)
     if waiter is not None:
@@ -329,6 +344,27 @@ def _check_symlinks(root: Path, report: Report) -> None:
                     rel, 0, f"a symlink to {target}, outside the build system: copy the file in, or drop it"
                 )
             )
+
+
+def _crates_on_api(src: ns.Source) -> list[Finding]:
+    """Each fetch of a crate from the endpoint crates.io refuses to nix: every consumer's build fails."""
+    if crates_io.API_PREFIX.encode() not in src.data:
+        return []
+    out = []
+    for node, args in ns.calls(src, "fetchurl", 1):
+        attrs = ns.unparen(args[0])
+        for name, _b, value in ns.bindings(src, attrs) if attrs is not None else ():
+            crate = crates_io.api_crate(ns.string_value(src, value) or "") if name == "url" else None
+            if crate is not None:
+                out.append(Finding(src.rel, src.line(node), "-".join(crate)))
+    return out
+
+
+def crates_on_api(root: Path) -> int:
+    """How many crate sources of a build system crates.io's API endpoint still serves them from."""
+    return sum(
+        len(_crates_on_api(_parse(p.relative_to(root).as_posix(), p.read_bytes()))) for p in nix_files(root)
+    )
 
 
 _COMMIT = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")

@@ -7,12 +7,13 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import buildsystem, consumer_flake, gitrepo
+from . import buildsystem, consumer_flake, crates_io, gitrepo, online
 from .consumer_eval import Built, Evaluation, build, evaluate
 from .download import Progress
 from .errors import UserError
 from .hash import hash_tarball, hash_url
 from .nixhash import parse_sha256
+from .online import Answer
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class CheckOptions:
     nixpkgs: str | None = None  # with eval/build: this nixpkgs in place of the pinned one
     fenix: str | None = None  # with eval/build: this fenix in place of the pinned one
     build: bool = False  # nix builds every root crate of this system from the export's flake
+    online: str | None = None  # "head": ask every URL as nix's fetchers do; "download": fetch and hash
 
 
 @dataclass
@@ -34,10 +36,20 @@ class CheckResult:
     pins: list[dict[str, object]] = field(default_factory=list)
     evaluated: list[Evaluation] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
+    online: list[Answer] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.report.errors
+
+    @property
+    def exit_code(self) -> int:
+        """1 for a problem of the export (a refusal included); 3 when the network alone failed."""
+        if self.ok:
+            return 0
+        offline = [e for e in self.report.errors if e.file != ONLINE]
+        unreachable = all(a.status is None or a.status >= 500 for a in self.online if a.error)
+        return 3 if not offline and unreachable else 1
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -46,6 +58,7 @@ class CheckResult:
             "pins": self.pins,
             "evaluated": [dataclasses.asdict(e) for e in self.evaluated],
             "built": [dataclasses.asdict(b) for b in self.built],
+            "online": [a.as_json() for a in self.online],
             **self.report.as_json(),
         }
 
@@ -75,7 +88,7 @@ def inspect(
     return report, pin
 
 
-def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
+def run(opts: CheckOptions, progress: Progress | None = None, count: Progress | None = None) -> CheckResult:
     root = Path(opts.directory)
     buildsystem.validate_layout(root)
     roots: tuple[Path, ...] = ()
@@ -106,12 +119,46 @@ def run(opts: CheckOptions, progress: Progress | None = None) -> CheckResult:
             report.errors.append(buildsystem.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
     if opts.eval and not report.errors:
         result.evaluated = evaluate_forms(root, opts.nixpkgs, report, opts.fenix)
+    if opts.online:
+        result.online = ask_online(root, opts.online == "download", report, count)
     if opts.build and not report.errors:
         result.built = build(root, opts.nixpkgs, opts.fenix)
         for b in result.built:
             if b.error is not None:
                 report.errors.append(buildsystem.Finding("nix build", 0, f"{b.attribute}: {b.error}"))
     return result
+
+
+ONLINE = "(online)"
+
+
+def ask_online(
+    root: Path, download: bool, report: buildsystem.Report, count: Progress | None
+) -> list[Answer]:
+    """Every URL the export fetches, asked as nix's fetchers ask; problems grouped by what went wrong,
+    a few URLs each, so that 411 crates refused for one reason are one line."""
+    answers = online.ask_all(online.fetches(root), download, count)
+    groups: dict[str, list[Answer]] = {}
+    for answer in answers:
+        if answer.error is None:
+            continue
+        if answer.status is not None and 400 <= answer.status < 500:
+            key = f"HTTP {answer.status}: {{n}} URL(s) refused"
+        elif answer.status is not None and answer.status >= 500:
+            key = f"HTTP {answer.status} after {online.TRIES} tries: {{n}} URL(s) unreachable"
+        elif answer.status is None:
+            key = f"{{n}} URL(s) unreachable: {answer.error}"
+        else:
+            key = f"{answer.error}: {{n}} URL(s)"
+        groups.setdefault(key, []).append(answer)
+    for key, group in groups.items():
+        first = group[0]
+        shown = ", ".join(a.fetch.url for a in group[:3])
+        shown += f" and {len(group) - 3} more" if len(group) > 3 else ""
+        why = f": {crates_io.WHY}" if first.status == 403 and crates_io.api_crate(first.fetch.url) else ""
+        message = f"{key.format(n=len(group))} ({shown}; first in {first.fetch.where}){why}"
+        report.errors.append(buildsystem.Finding(ONLINE, 0, message))
+    return answers
 
 
 def evaluate_forms(

@@ -137,6 +137,11 @@ def _check_arguments(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--fenix", metavar="PATH", help="with --eval/--build: this fenix in place of the pinned one"
     )
+    c.add_argument(
+        "--online", nargs="?", const="head", choices=["head", "download"],
+        help="ask every URL the export fetches as nix's fetchers ask (their User-Agent): crates, the tag "
+        "tarball, nixpkgs, fenix, git sources; --online=download fetches each and checks its hash",
+    )  # fmt: skip
     c.add_argument("--json", action="store_true", help="print the report as JSON")
 
 
@@ -235,6 +240,9 @@ def _cmd_release(args: argparse.Namespace) -> int:
         print(f"  version  {result.version} (from {result.version_from})")
         print(f"  url      {result.url}")
         print(f"  sha256   {result.sha256.prefixed}")
+        if result.crates_moved:
+            moved = f"{result.crates_moved} ({result.crates_from})"
+            print(f"  crates   {moved} to fetch from static.crates.io, not crates.io's API (403 to nix)")
         print(f"  would write {result.export_dir}/, {result.asset.name}, release.json and snippets")
         return 0
     print(f"exported {result.export_dir}")
@@ -242,6 +250,11 @@ def _cmd_release(args: argparse.Namespace) -> int:
     print(f"  sha256   {result.sha256.prefixed}")
     assert result.asset_sha256 is not None
     print(f"  asset    {result.asset} ({result.asset_sha256.prefixed})")
+    if result.nixpkgs:
+        print(f"  nixpkgs  {result.nixpkgs[0]} (from {result.nixpkgs[1]})")
+    if result.crates_moved:
+        moved = f"{result.crates_moved} sources moved to static.crates.io"
+        print(f"  crates   {moved} (crates.io's API refuses nix)")
     for attr in result.attributes:
         print(f"  package  {attr}")
     if result.published is not None:
@@ -267,15 +280,16 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if (args.nixpkgs or args.fenix) and not (args.eval or args.build):
         print("libnix: error: --nixpkgs and --fenix go with --eval or --build", file=sys.stderr)
         return 2
-    bar = Bar("downloading")
+    bar, asking = Bar("downloading"), Bar("asking", count=True)
     try:
         opts = CheckOptions(
             args.directory, args.tarball, args.verify_remote, args.strict, args.eval, args.nixpkgs,
-            args.fenix, args.build,
+            args.fenix, args.build, args.online,
         )  # fmt: skip
-        result = run(opts, bar)
+        result = run(opts, bar, asking)
     finally:
         bar.close()
+        asking.close()
     report = result.report
     if args.json:
         print(_json(result.as_json()))
@@ -292,10 +306,17 @@ def _cmd_check(args: argparse.Namespace) -> int:
         for built in result.built:
             if built.error is None:
                 print(f"  nix build {built.attribute}: {built.out}")
+        if result.online:
+            answers = result.online
+            fine = [a for a in answers if a.error is None]
+            verified = sum(1 for a in fine if a.verified)
+            how = f", {verified} downloaded and hashed as pinned" if verified else ""
+            print(f"  online: {len(answers)} URLs asked as nix fetches them: {len(fine)} reachable{how}, "
+                  f"{len(answers) - len(fine)} not")  # fmt: skip
         for finding in report.errors:
             print(f"  error: {finding}")
         print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")
-    return 0 if result.ok else 1
+    return result.exit_code
 
 
 def _cmd_init(args: argparse.Namespace) -> int:

@@ -193,4 +193,10 @@ def _result(proc: subprocess.CompletedProcess[str]) -> tuple[object | None, str 
     lines = [ln.strip() for ln in proc.stderr.splitlines() if ln.strip()]
     errors = [ln for ln in lines if ln.startswith("error:")]
     first = errors[-1] if errors else (lines[-1] if lines else f"nix exited {proc.returncode}")
+    # a failed build: the derivation that failed and its last log line say more than nix's last
+    # "1 dependencies of derivation … failed to build"
+    failed = next((i for i, ln in enumerate(lines) if ln.startswith("error: builder for")), None)
+    if failed is not None:
+        log = [ln[1:].strip() for ln in lines[failed + 1 :] if ln.startswith(">")]
+        first = lines[failed].rstrip(";") + (f": {log[-1]}" if log else "")
     return None, first.removeprefix("error:").strip()

@@ -1,7 +1,13 @@
-"""Streamed downloads with requests: bounded memory, a timeout, a progress callback, one-line errors."""
+"""Streamed downloads with requests: bounded memory, a timeout, a progress callback, one-line errors.
+
+`LIBNIX_INSTEAD_OF="NEW=OLD …"` asks for a URL that starts with OLD at NEW instead, as git's
+`url.NEW.insteadOf OLD` does: a mirror or proxy a CI must use, or a test's server on 127.0.0.1. What is
+pinned is not changed; messages name the URL as pinned.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -12,12 +18,22 @@ TIMEOUT = (10, 60)  # connect, read (seconds)
 CHUNK = 1 << 20
 
 
+def asked_at(url: str) -> str:
+    """Where `url` is asked for: LIBNIX_INSTEAD_OF's longest matching OLD prefix replaced by its NEW."""
+    best = ("", "")
+    for pair in os.environ.get("LIBNIX_INSTEAD_OF", "").split():
+        new, _, old = pair.partition("=")
+        if old and url.startswith(old) and len(old) > len(best[1]):
+            best = (new, old)
+    return best[0] + url[len(best[1]) :] if best[1] else url
+
+
 def download(url: str, dest: BinaryIO, progress: Progress | None = None) -> int:
     """Write the body of `url` to `dest`; return its size. 4xx is the user's error, the rest is ours."""
     import requests  # deferred: `libnix --help` must stay fast
 
     try:
-        with requests.get(url, stream=True, timeout=TIMEOUT, allow_redirects=True) as resp:
+        with requests.get(asked_at(url), stream=True, timeout=TIMEOUT, allow_redirects=True) as resp:
             if resp.status_code >= 400:
                 reason = f"HTTP {resp.status_code} {resp.reason or ''}".strip()
                 error = UserError if resp.status_code < 500 else NetworkError

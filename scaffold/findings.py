@@ -28,6 +28,7 @@ class Report:
     attributes: list[str] = field(default_factory=list)
     entry: str = ""
     files: int = 0
+    crates_moved: int = 0  # registry crates moved off crates.io's API endpoint (rules/crate_sources)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -39,4 +40,5 @@ class Report:
             "ifd": [str(f) for f in self.ifd],
             "notes": [str(f) for f in self.notes],
             "parsed": self.parsed,
+            "crates_moved": self.crates_moved,
         }

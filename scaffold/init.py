@@ -22,6 +22,7 @@ from . import cargo, gitrepo, native_deps, roots, template, workflows
 from .errors import ExternalError, UserError
 from .forge import detect
 from .fsutil import atomic_write
+from .nixpkgs_releases import past_support
 
 Log = Callable[[str], None]
 GITIGNORE_LINES = ("result", "result-*", "/target")
@@ -646,6 +647,9 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     if at.sub:
         _update_workflows(at, answers, data, src, ref)
     _fill_native_deps(root, result.native, result.warnings)  # Cargo.lock may have changed since
+    stale = past_support(str(template.read_answers(root).get("nixpkgs_ref", "")))
+    if stale:
+        result.warnings.append(stale)
     status = (
         gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()
     )

@@ -11,8 +11,9 @@ if TYPE_CHECKING:
 
 
 class Bar:
-    def __init__(self, label: str, stream: TextIO | None = None) -> None:
+    def __init__(self, label: str, stream: TextIO | None = None, *, count: bool = False) -> None:
         self.label = label
+        self.count = count  # things (URLs), not bytes
         self.stream = stream or sys.stderr
         self.enabled = self.stream.isatty()
         self._last = 0.0
@@ -25,7 +26,10 @@ class Bar:
         if now - self._last < 0.1 and (total is None or done < total):
             return
         self._last = now
-        if total:
+        if total and self.count:
+            filled = int(min(done / total, 1.0) * 30)
+            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}"
+        elif total:
             frac = min(done / total, 1.0)
             filled = int(frac * 30)
             text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {_mib(done)}/{_mib(total)}"

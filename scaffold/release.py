@@ -23,15 +23,18 @@ from . import (
     cargo,
     check,
     consumer_flake,
+    crates_io,
     exporter,
+    flake_lock,
     gitrepo,
+    online,
     roots,
     snippets,
     tags,
     template,
 )
 from .download import Progress
-from .errors import HashMismatch, UserError
+from .errors import HashMismatch, NetworkError, UserError
 from .forge import Forge, detect
 from .fsutil import atomic_write
 from .hash import hash_directory, hash_git, hash_url
@@ -228,6 +231,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             remote_has_tag=remote_has,
         )
         if opts.dry_run:
+            result.crates_moved, result.crates_from = _crates_to_move(opts, ref, at)
             return result
         if previous is not None and previous.get("commit") == ref.commit:
             _reuse(result, previous, outputs, log)
@@ -320,11 +324,22 @@ def _export(
         result.binaries, result.systems = buildsystem.binary_names(layout), systems(answers)
         result.binary_cache = binary_cache(answers)
         write_export_info(staged, result, layout.entry, attributes)
+        lock = gitrepo.show_file(ref, at.in_repo("flake.lock"))
+        project_nixpkgs = flake_lock.nixpkgs_pin(lock.decode("utf-8", "replace")) if lock else None
         report = buildsystem.rewrite(
-            staged, origin, pin, in_tarball, at.sub, keep_ifd=opts.keep_ifd, why_missing=_why_missing(ref)
-        )
+            staged, origin, pin, in_tarball, at.sub, keep_ifd=opts.keep_ifd, why_missing=_why_missing(ref),
+            nixpkgs=project_nixpkgs[0] if project_nixpkgs else None,
+        )  # fmt: skip
         description = f"{result.name} {result.version} ({result.tag}), pinned build system"
         consumer_flake.write(staged, description)  # what it cannot write, the check below reports
+        inputs, _ = consumer_flake.caller_inputs(staged)
+        if "nixpkgs" in inputs:
+            whose = (
+                f"the project's flake.lock, {project_nixpkgs[1]}"
+                if project_nixpkgs
+                else "cargo (libnix)'s caller"
+            )
+            result.nixpkgs = (inputs["nixpkgs"][0], whose)
         report.attributes = attributes
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
@@ -341,6 +356,7 @@ def _export(
             )
         result.report = report
         result.attributes = attributes
+        result.crates_moved, result.crates_from = report.crates_moved, "sources"
         result.entry = report.entry
         if report.errors:
             more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
@@ -351,6 +367,8 @@ def _export(
             log(f"IFD (evaluation reads a build output): {finding}")
         if opts.verify:
             _verify(staged, opts, result, report, log)
+        if opts.verify_remote:
+            _verify_crates(staged, log)
         # the NAR of the packed directory is what fetchTarball of the asset checks: pack keeps every byte,
         # the executable bit and symlinks, so hashing the directory spares decompressing the asset
         result.asset_sha256 = hash_directory(str(staged)).sha256
@@ -361,6 +379,28 @@ def _export(
         write_manifest(at.project, export, result)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _crates_to_move(opts: ReleaseOptions, ref: gitrepo.Ref, at: roots.Roots) -> tuple[int, str]:
+    """What a dry run can say of the crates it would move without generating the build system."""
+    if opts.from_dir:
+        return buildsystem.crates_on_api(Path(opts.from_dir)), "sources in --from"
+    lock = gitrepo.show_file(ref, at.in_repo("Cargo.lock"))
+    return crates_io.lock_crates(lock.decode("utf-8", "replace")) if lock else 0, "Cargo.lock packages"
+
+
+def _verify_crates(export: Path, log: Log) -> None:
+    """What a consumer's build downloads first, after the tag's tarball: every crate, asked for as
+    nixpkgs' fetchurl asks (its agent). A refusal stops the release before anything is written."""
+    crates = [f for f in online.fetches(export) if crates_io.is_crate(f.url)]
+    answers = online.ask_all(crates)
+    bad = [a for a in answers if a.error is not None]
+    if bad:
+        network = all(a.status is None or a.status >= 500 for a in bad)
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        error = NetworkError if network else UserError
+        raise error(f"a consumer's build cannot fetch {bad[0].fetch.url}: {bad[0].error}{more}")
+    log(f"crates verified: {len(answers)} .crate files reachable as nix's fetchurl asks")
 
 
 def _why_missing(ref: gitrepo.Ref) -> Callable[[str], str]:

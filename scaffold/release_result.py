@@ -44,6 +44,11 @@ class ReleaseResult:
     member: str | None = None  # the workspace member a per-crate tag names
     project_dir: str = ""  # the project's directory inside the repository ("" at its top)
     evaluated: list[Evaluation] = field(default_factory=list)
+    # crates.io sources moved to static.crates.io (rules/crate_sources); in a dry run, what will be:
+    # the API URLs of the --from directory, else the crates.io packages of the tag's Cargo.lock
+    crates_moved: int = 0
+    nixpkgs: tuple[str, str] | None = None  # the nixpkgs consumers get by default: (url, whose pin it is)
+    crates_from: str = ""  # what crates_moved counts: "sources", "sources in --from", "Cargo.lock packages"
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {
@@ -71,6 +76,8 @@ class ReleaseResult:
             if self.binary_cache
             else None,
             "entry": self.entry,
+            "crates_moved": self.crates_moved,
+            "nixpkgs": {"url": self.nixpkgs[0], "from": self.nixpkgs[1]} if self.nixpkgs else None,
             "libnix_version": __version__,
         }
         if self.report is not None:

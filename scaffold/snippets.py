@@ -40,7 +40,7 @@ def render(r: ReleaseResult) -> dict[str, str]:
         )
     flake = f"""{{
 {cache}  inputs = {{
-    nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";  # yours
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";  # yours
     {name} = {{
       type = "tarball";
       url = "{url}";{note}

@@ -19,6 +19,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 FIXTURES = SHARED / "fixtures"
+HELLO = REPO / "examples" / "hello"
 
 
 def need_shared(*parts: str) -> Path:
@@ -196,6 +197,17 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.fixture
+def registry():
+    """tests/registry_server.py: crates.io (403 to nix's agent), static.crates.io and other hosts."""
+    import registry_server
+
+    server, state = registry_server.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
 def forge():
     """The local forge (tests/forge_server.py): GitHub, Gitea, GitLab and sourcehut on 127.0.0.1."""
     import forge_server
@@ -216,6 +228,25 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in ("fenix-6ed03ef4.tar.gz", "build-parser-e2716ac2.tar.gz"):
         store(setup.parent / name)
     return dest
+
+
+def fixed_path(digest: str, name: str) -> str:
+    """nix's store path of a flat sha256 fetch of that name: what nixpkgs' fetchurl yields."""
+    cmd = ["nix-store", "--print-fixed-path", "sha256", digest, name]
+    return subprocess.run(cmd, capture_output=True, text=True, env=NIX_ENV, check=True).stdout.strip()
+
+
+def registry_file(name: str, version: str) -> Path:
+    """The `.crate` cargo fetched (CARGO_HOME/registry/cache/<index>/N-V.crate)."""
+    home = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo"))
+    found = sorted(home.glob(f"registry/cache/*/{name}-{version}.crate"))
+    if found:
+        return found[0]
+    fetch = f"cargo fetch --manifest-path {HELLO}/Cargo.toml"
+    why = f"{name}-{version}.crate is not in {home}/registry/cache: {fetch}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{why} (.ci/setup runs it)")
+    pytest.skip(why)
 
 
 def store(tarball: Path) -> str:

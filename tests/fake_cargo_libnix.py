@@ -14,7 +14,9 @@ which keeps the two from drifting apart):
   `src` with `pkgs.lib.fileset.toSource` over every file rustc reads, or, with `--url U --hash H`,
   `src = pkgs.fetchurl { url = U; sha256 = H; };` (upstream's nix_code.rs `generate_src`);
 - crates.io dependencies, real files (itoa; anyhow with its build script and the script_build_run whose
-  error notices name the generating machine's path of that file).
+  error notices name the generating machine's path of that file), fetched as upstream's nix_code.rs
+  `generate_src` writes them: `pkgs.fetchurl` of crates.io's API download URL with the sha256 of the
+  project's Cargo.lock (examples/hello has one: the real anyhow 1.0.96 and itoa 1.0.14).
 
 FAKE_CARGO_GIT=1 makes itoa a git dependency (as `[patch.crates-io] itoa = { git = … }` does): its `src` is
 then what upstream's nix_code.rs (`generate_src`, `generate_unpack_phase`) writes for a git source,
@@ -39,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import time
 import tomllib
@@ -299,6 +302,31 @@ def git_dependency(text: str) -> str:
     return text[:start] + GIT_SRC.replace("@REV@", rev) + text[end:]
 
 
+REGISTRY_SRC = re.compile(
+    r'(url = "https://crates\.io/api/v1/crates/([^/"]+)/([^/"]+)/download";\s*sha256 = ")[0-9a-f]{64}(")'
+)
+
+
+def lock_checksums(project: Path) -> dict[tuple[str, str], str]:
+    """The registry packages of the project's Cargo.lock: (name, version) -> its checksum."""
+    lock = project / "Cargo.lock"
+    if not lock.is_file():
+        return {}
+    packages = tomllib.loads(lock.read_text()).get("package", [])
+    return {(p["name"], p["version"]): p["checksum"] for p in packages if "checksum" in p}
+
+
+def with_lock_checksums(text: str, checksums: dict[tuple[str, str], str]) -> str:
+    """A registry crate's sha256 is its Cargo.lock checksum (upstream's generate_src takes the package
+    summary's checksum, which cargo reads from the lock); without a lock, the real output's."""
+
+    def sub(m: re.Match[str]) -> str:
+        digest = checksums.get((m.group(2), m.group(3)))
+        return m.group(0) if digest is None else f"{m.group(1)}{digest}{m.group(4)}"
+
+    return REGISTRY_SRC.sub(sub, text)
+
+
 def main(argv: list[str]) -> int:
     package = None
     if argv[2:3] == ["-p"]:
@@ -359,8 +387,10 @@ def main(argv: list[str]) -> int:
             Path(pidfile).write_text(str(os.getpid()))
         sys.stdout.flush()
         time.sleep(60)
+    checksums = lock_checksums(project)
     for file in DEPS.values():
-        text = (FORMAT / "deps" / file).read_text().replace("@OUT_DIR@", str(out))
+        text = with_lock_checksums((FORMAT / "deps" / file).read_text(), checksums)
+        text = text.replace("@OUT_DIR@", str(out))
         if old:
             text = text.replace(", project_root }", " }")
         if os.environ.get("FAKE_CARGO_GIT") and file.startswith("itoa-"):

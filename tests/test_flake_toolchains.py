@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, flake, forge_tarball, git, libnix, need_shared
+from conftest import NIX_ENV, REPO, commit_all, fixed_path, flake, forge_tarball, git, libnix, need_shared
 
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 WASI = """
@@ -205,3 +205,64 @@ def test_cargo_libnix_from_an_upstream_release(tmp_path: Path, make_repo, nix, s
     assert cargo["name"] == attr
     assert "-rust-stable-with-std-" in cargo["RUSTC"] and cargo["RUSTC"].endswith("/bin/rustc")
     assert cargo["inputs"] == ["jq-1.8.1"]
+
+
+def upstream_style_release(base: Path) -> dict[str, str]:
+    """A cargo (libnix) release as upstream's write-nix-buildsystem leaves it: every crate fetched from
+    crates.io's API endpoint, no name (the stand-in's output for examples/hello), with one such crate,
+    itoa, as the release's package attribute. Packed, and put in the store as fetchTarball stores it."""
+    project = shutil.copytree(REPO / "examples" / "hello", base / "cargo")
+    out = base / "libnix-1.87.0+v9"
+    generate = [sys.executable, FAKE, "build", "--release", "write-nix-buildsystem", "--out-dir", str(out)]
+    env = {**os.environ, "CARGO_BACKEND": "nix"}
+    subprocess.run(generate, cwd=project, env=env, check=True, capture_output=True)
+    entry = out / "derivations" / "default.nix"
+    entry.write_text(
+        entry.read_text().replace(
+            "  self = {\n", "  self = {\n    itoa = self.deps.itoa-1_0_14-f807d60e93b08a94;\n"
+        )
+    )
+    assert (
+        "https://crates.io/api/v1/crates/itoa/1.0.14/download"
+        in (out / "derivations" / "deps" / "itoa-1.0.14-f807d60e93b08a94.nix").read_text()
+    )
+    tarball = base / "libnix-1.87.0+v9.tar.gz"
+    subprocess.run(["tar", "czf", str(tarball), "-C", str(base), out.name], check=True)
+    proc = subprocess.run(["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
+                          capture_output=True, text=True, env=NIX_ENV, check=True)  # fmt: skip
+    return {"cargo_libnix_url": f"file://{tarball}", "cargo_libnix_sha256": proc.stdout.strip(),
+            "cargo_libnix_attr": "itoa"}  # fmt: skip
+
+
+def test_cargo_libnix_crates_on_the_api_endpoint_are_fetched_from_static_crates_io(
+    project, shim, tmp_path
+) -> None:
+    """crates.io refuses its API endpoint to nix's fetcher: the flake hands cargo (libnix)'s build a
+    package set whose fetchurl takes such a crate from static.crates.io, under nixpkgs' store name."""
+    run, _ = project
+    release = upstream_style_release(tmp_path)
+    root = run({}, *(f"{k}={v}" for k, v in release.items()))
+    check_everything(root, shim)
+    attr = f"path:{root}#packages.x86_64-linux.cargo-libnix.src"
+    apply = "s: { inherit (s) name; path = s.outPath; urls = s.urls or [ s.url ]; }"
+    proc = flake(root, shim, "eval", "--json", attr, "--apply", apply)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    src = json.loads(proc.stdout)
+    assert src["urls"] == ["https://static.crates.io/crates/itoa/itoa-1.0.14.crate"]
+    assert src["name"] == "crate-itoa-1.0.14.tar.gz"
+    # nixpkgs' store path for that crate: what a binary cache holding nixpkgs' copy serves
+    digest = "d75a2a4b1b190afb6f5425f10f6a8f959d2ea0b9c2b1d79553551850539e4674"
+    fixed = fixed_path(digest, "crate-itoa-1.0.14.tar.gz")
+    assert src["path"] == fixed
+    # every other fetch passes through untouched: the project's own export of a static URL, the same path
+    overlay = root / "nix" / "crates-io.nix"
+    expr = (f"let lib = import {shim}/nixpkgs-shim/lib; pkgs = import {shim}/nixpkgs-shim {{ }};"
+            f" moved = pkgs // import {overlay} pkgs pkgs; args = {{ url = \"https://example.org/x.tar.gz\";"
+            f" sha256 = \"{digest}\"; }}; in [ (moved.fetchurl args).outPath (pkgs.fetchurl args).outPath"
+            " (builtins.attrNames (lib.functionArgs moved.fetchurl) == builtins.attrNames"
+            " (lib.functionArgs pkgs.fetchurl)) ]")  # fmt: skip
+    proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "--expr", expr],
+                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    same, other, args = json.loads(proc.stdout)
+    assert same == other and args is True

@@ -10,6 +10,7 @@ cargo (libnix) release the flake fetches is one made by `libnix release` itself 
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import json
 import os
@@ -774,3 +775,34 @@ def github_glob(pattern: str, name: str) -> bool:
             out += re.escape(c)
         i += 1
     return re.fullmatch(out, name) is not None
+
+
+def test_update_says_when_the_nixpkgs_branch_is_past_its_end_of_support(make_repo) -> None:
+    """nixos-25.11 stopped getting fixes on 2026-06-30: update says so, and how to move on."""
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    assert libnix("init", str(repo), "--defaults", "--data", "nixpkgs_ref=nixos-25.11").returncode == 0
+    assert '"github:NixOS/nixpkgs/nixos-25.11"' in (repo / "flake.nix").read_text()
+    commit_all(repo, "init")
+    proc = libnix("update", str(repo), "--defaults")
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "nixpkgs nixos-25.11 is past its end of support (2026-06-30): no more security fixes; move on "
+        "with `libnix update --data nixpkgs_ref=nixos-26.05`, then `nix flake update nixpkgs`"
+    ) in proc.stderr
+    commit_all(repo, "update")
+    proc = libnix("update", str(repo), "--defaults", "--data", "nixpkgs_ref=nixos-26.05")
+    assert proc.returncode == 0, proc.stderr
+    assert '"github:NixOS/nixpkgs/nixos-26.05"' in (repo / "flake.nix").read_text()
+
+
+def test_end_of_support_table() -> None:
+    from scaffold.nixpkgs_releases import NEWEST, past_support
+
+    assert NEWEST == "26.05"  # the template's default follows the newest row
+    assert "nixos-26.05" in (REPO / "copier.yml").read_text()
+    on = datetime.date(2026, 12, 31)
+    assert past_support("nixos-26.05", on) is None
+    assert "(2026-12-31)" in (past_support("nixos-26.05", on + datetime.timedelta(days=1)) or "")
+    assert "(2025-12-31)" in (past_support("nixos-25.05-small", on) or "")
+    assert past_support("nixos-unstable", on) is None and past_support("nixos-31.05", on) is None

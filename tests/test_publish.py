@@ -57,10 +57,15 @@ def publish(repo: Path, kind: str = "github", *args: str, token: str | None = TO
 
 
 @pytest.mark.parametrize("kind", ["github", "gitea", "gitlab", "sourcehut"])
-def test_publish_creates_release_uploads_and_is_idempotent(make_repo, forge, nix, kind: str) -> None:
+def test_publish_creates_release_uploads_and_is_idempotent(
+    make_repo, forge, nix, kind: str, registry, monkeypatch
+) -> None:
     repo = project(make_repo, forge, kind)
+    # --verify-remote asks for every crate too: static.crates.io played by tests/registry_server.py
+    monkeypatch.setenv("LIBNIX_INSTEAD_OF", registry.instead_of())
     proc = publish(repo, kind, "--verify-remote")
     assert proc.returncode == 0, proc.stderr
+    assert ("HEAD", "/https/static.crates.io/crates/itoa/itoa-1.0.14.crate") in [s[:2] for s in registry.seen]
     doc = json.loads(proc.stdout)
     pub = doc["published"]
     assert pub["uploaded"]

@@ -56,7 +56,7 @@ def test_verify_build_compiles_the_export_with_a_real_rustc(make_repo, tmp_path,
     (built,) = doc["built"]
     assert built["attribute"] == "hello-0_1_0-bin-a6a06cbe35800f65" and built["error"] is None
     ran = subprocess.run([f"{built['out']}/bin/hello"], capture_output=True, text=True, check=True)
-    assert ran.stdout == "hello from a pinned nix build\n"
+    assert ran.stdout == "hello from a pinned nix build, with 2 crates\n"  # the toy itoa formatted it
     # a real ELF from the host's rustc, not the recording stand-in's shell script
     assert Path(built["out"], "bin", "hello").resolve().read_bytes()[:4] == b"\x7fELF"
     # the toy anyhow's build script ran: its cfg with a space and its variable reached rustc, so the

@@ -18,6 +18,7 @@ from conftest import (
     NIX_ENV,
     REPO,
     commit_all,
+    fixed_path,
     forge_tarball,
     git,
     libnix,
@@ -112,16 +113,84 @@ def test_release_of_the_full_fixture_passes_check(cargo_repo) -> None:
         text = run.read_text()
         rel = run.relative_to(export).as_posix()
         assert "/tmp/blah" not in text and text.count(f"in file: '{rel}':") == 2
-    assert "crates/home/0.5.11/download" in next(export.glob("derivations/deps/home-*.nix")).read_text()
-    # nothing but the pins changed: project_root, fenix, the notices
+    # nothing but the pins changed: project_root, fenix, the notices, the crates' URLs and names
     fixture = need_shared(*FULL)
     changed = [
         p.relative_to(export).as_posix()
         for p in export.rglob("*.nix")
         if p.name != "flake.nix" and p.read_bytes() != (fixture / p.relative_to(export)).read_bytes()
     ]
+    crates = [
+        p.relative_to(export).as_posix() for p in export.rglob("*.nix") if "static.crates.io" in p.read_text()
+    ]
     runs_rel = [r.relative_to(export).as_posix() for r in runs]
-    assert sorted(changed) == sorted(["cargo_build_caller.nix", "derivations/default.nix", *runs_rel])
+    assert sorted(changed) == sorted(
+        {"cargo_build_caller.nix", "derivations/default.nix", *runs_rel, *crates}
+    )
+
+
+FETCHURL = re.compile(
+    r'src = pkgs\.fetchurl \{\n(\s+name = "([^"]+)";\n)?\s+url = "([^"]+)";\n\s+sha256 = "([0-9a-f]{64})";'
+)
+
+
+def test_every_crate_of_the_full_fixture_is_fetched_where_crates_io_serves_nix(cargo_repo, shim) -> None:
+    """crates.io answers 403 on its API endpoint to nix's fetcher: all 411 crate sources move to
+    static.crates.io under nixpkgs' name, hashes untouched, and nix puts each where nixpkgs' fetchurl
+    of that crate would be (the store path a binary cache holding nixpkgs' copy has)."""
+    fixture, export = need_shared(*FULL), cargo_repo["export"]
+    before = {
+        p.relative_to(fixture).as_posix(): m
+        for p in fixture.rglob("*.nix")
+        if (m := FETCHURL.search(p.read_text()))
+    }
+    assert len(before) == 411 and all(
+        m.group(3).startswith("https://crates.io/api/v1/crates/") for m in before.values()
+    )
+    sample = {}
+    for rel, old in before.items():
+        new = FETCHURL.search((export / rel).read_text())
+        assert new is not None, rel
+        name, version = re.fullmatch(
+            r"https://crates\.io/api/v1/crates/([^/]+)/([^/]+)/download", old.group(3)
+        ).groups()
+        assert new.group(3) == f"https://static.crates.io/crates/{name}/{name}-{version}.crate", rel
+        assert new.group(2) == f"crate-{name}-{version}.tar.gz" and new.group(4) == old.group(4), rel
+        sample.setdefault(name, (rel, new.group(2), new.group(4)))
+    doc = json.loads((cargo_repo["repo"] / "libnix-0.88.0+v0.88.0.release.json").read_text())
+    assert doc["crates_moved"] == 411
+    # nix evaluates sampled crates' src (IFD disabled) to nixpkgs' path for that name and hash
+    picked = [sample[n] for n in ("anyhow", "openssl-sys", "serde", "libgit2-sys", "zerocopy") if n in sample]
+    assert len(picked) == 5
+    store(cargo_repo["tarball"])
+    attrs = {rel: Path(rel).stem.replace(".", "_") for rel, _n, _h in picked}
+    proc = nix_eval(
+        f"let c = {with_pkgs(export, shim)}; in [ "
+        + " ".join(f'c.deps."{a}".src.outPath' for a in attrs.values())
+        + " ]"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == [fixed_path(digest, name) for _r, name, digest in picked]
+
+
+def test_check_refuses_a_crate_left_on_the_api_endpoint(cargo_repo, tmp_path: Path) -> None:
+    export = shutil.copytree(cargo_repo["export"], tmp_path / "export", symlinks=True)
+    crate = next(export.glob("derivations/deps/itoa-*.nix"))
+    text = crate.read_text()
+    m = re.search(r'url = "https://static\.crates\.io/crates/itoa/itoa-([^"]+)\.crate";', text)
+    assert m is not None
+    crate.write_text(
+        text.replace(m.group(0), f'url = "https://crates.io/api/v1/crates/itoa/{m.group(1)}/download";')
+    )
+    proc = libnix("check", str(export))
+    assert proc.returncode == 1
+    rel = crate.relative_to(export).as_posix()
+    assert re.search(
+        rf"error: {re.escape(rel)}:\d+: 1 crate\(s\) fetched from crates.io's API endpoint "
+        rf"\(itoa-{m.group(1)} first\): crates.io refuses its API download endpoint \(403\) to nix's fetcher "
+        r"since 2026; libnix release points them at static.crates.io",
+        proc.stdout,
+    ), proc.stdout
 
 
 def root_sources(laid: dict[str, Path], shim: Path) -> dict[str, tuple[Path, list[str]]]:
@@ -213,7 +282,7 @@ def test_consumer_snippets_evaluate_without_ifd(cargo_repo, shim, tmp_path: Path
     consumer = tmp_path / "consumer"
     consumer.mkdir()
     flake = flake.replace(url, f"file://{asset}").replace(
-        '"github:NixOS/nixpkgs/nixos-25.11"', f'"path:{shim}/nixpkgs-shim"'
+        '"github:NixOS/nixpkgs/nixos-26.05"', f'"path:{shim}/nixpkgs-shim"'
     )
     (consumer / "flake.nix").write_text(flake)
     proc = subprocess.run(

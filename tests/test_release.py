@@ -4,6 +4,7 @@ fetching the tag's tarball from a file:// URL with the hash we wrote."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+
+from scaffold.nixhash import nix32_decode
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXAMPLE = REPO / "examples" / "hello"
@@ -604,3 +607,64 @@ def test_a_file_export_ignore_leaves_out_of_the_tarball_is_refused(make_repo, tm
     assert "fileset entry 'src/main.rs' is in the tag's tree but not in its tarball" in errors[0]
     assert "export-ignore" in errors[0]
     assert state(repo) == before
+
+
+def test_the_export_pins_the_nixpkgs_of_the_projects_flake_lock(make_repo, tmp_path: Path, nix) -> None:
+    """What the project's CI builds with (its flake.lock) is what consumers without a nixpkgs of their
+    own get: the caller's default pkgs and the asset flake's lock; the summary says whose pin it is."""
+    repo = make_repo("hello")
+    shutil.copytree(REPO / "examples" / "hello", repo, dirs_exist_ok=True)
+    nixpkgs = tmp_path / "nixpkgs"
+    (nixpkgs / "pkgs" / "top-level").mkdir(parents=True)
+    (nixpkgs / "pkgs" / "top-level" / "default.nix").write_text("{ ... }: { }\n")
+    nar = nix.hash_dir(nixpkgs)
+    sri = "sha256-" + base64.b64encode(nix32_decode(nar)).decode()
+    rev = "4e1c3a51ba1b1de5b20a5d1f3d7c3a0c2b9e8f71"
+    lock = {
+        "nodes": {
+            "nixpkgs": {
+                "locked": {"lastModified": 1780000000, "narHash": sri, "owner": "NixOS", "repo": "nixpkgs",
+                           "rev": rev, "type": "github"},
+                "original": {"owner": "NixOS", "ref": "nixos-26.05", "repo": "nixpkgs", "type": "github"},
+            },
+            "root": {"inputs": {"nixpkgs": "nixpkgs"}},
+        },
+        "root": "root",
+        "version": 7,
+    }  # fmt: skip
+    (repo / "flake.lock").write_text(json.dumps(lock, indent=2) + "\n")
+    commit_all(repo)
+    git(repo, "tag", "v0.1.0")
+    tarball = forge_tarball(repo, "v0.1.0", tmp_path / "hello.tar.gz", prefix="hello-v0.1.0/")
+    proc = release(repo, "--tag", "v0.1.0", "--url", f"file://{tarball}")
+    assert proc.returncode == 0, proc.stderr
+    url = f"https://github.com/NixOS/nixpkgs/archive/{rev}.tar.gz"
+    assert f"  nixpkgs  {url} (from the project's flake.lock, nixos-26.05 at {rev[:12]})" in proc.stdout
+    export = repo / "libnix-0.1.0+v0.1.0"
+    caller = (export / "cargo_build_caller.nix").read_text()
+    assert url in caller and "25.11.tar.gz" not in caller
+    locked = json.loads((export / "flake.lock").read_text())["nodes"]["nixpkgs"]["locked"]
+    assert locked == {"narHash": sri, "type": "tarball", "url": url}
+    assert libnix("check", str(export)).returncode == 0
+    # nix fetches the caller's default nixpkgs, as written, to the tree flake.lock's narHash names
+    packed = tmp_path / "n.tar.gz"
+    subprocess.run(["tar", "czf", str(packed), "-C", str(tmp_path), "nixpkgs"], check=True)
+    subprocess.run(["nix-prefetch-url", "--unpack", "--name", "source", f"file://{packed}"],
+                   capture_output=True, env=NIX_ENV, check=True)  # fmt: skip
+    fetch = re.search(r"builtins\.fetchTarball \{[^}]*" + re.escape(url) + r"[^}]*\}", caller)
+    assert fetch is not None
+    proc = nix_eval(f'builtins.pathExists ("${{{fetch.group(0)}}}/pkgs/top-level/default.nix")')
+    assert proc.returncode == 0 and proc.stdout.strip() == "true", proc.stderr
+    doc = json.loads((repo / "libnix-0.1.0+v0.1.0.release.json").read_text())
+    assert doc["nixpkgs"] == {"url": url, "from": f"the project's flake.lock, nixos-26.05 at {rev[:12]}"}
+
+    # without a flake.lock: the caller's own pin, said so
+    other = make_repo("plain")
+    shutil.copytree(REPO / "examples" / "hello", other, dirs_exist_ok=True)
+    commit_all(other)
+    git(other, "tag", "v0.1.0")
+    proc = release(other, "--tag", "v0.1.0", "--url", f"file://{tarball}")
+    assert (
+        "  nixpkgs  https://github.com/NixOS/nixpkgs/archive/25.11.tar.gz (from cargo (libnix)'s caller)"
+        in proc.stdout
+    )

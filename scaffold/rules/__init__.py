@@ -11,6 +11,7 @@ makes hides that range from the rules after it:
 | `project_root` | `project_root = ./.;`, `../.;`, `../../../.;`, an absolute path: the project's root |
 | `fileset` | the files `fn.relativeFileset project_root [ … ]` names must exist in the tag's tree |
 | `consumer_pkgs` | the caller's own nixpkgs and fenix become parameters: the consumer's `pkgs` is used |
+| `crate_sources` | registry crates: crates.io's API URL (403 to nix) -> static.crates.io, nixpkgs' name |
 | `fetcher_imports` | import / callPackage of a fetcher's output (IFD) rewritten to its builtins twin |
 | `build_time_arguments` | default.nix's eval-time reads of build-script output (IFD) moved to build time |
 | `text_paths` | the generating machine's path of a build-system file inside a message: made export-relative |
@@ -45,6 +46,7 @@ class Context:
     project_sub: str = ""  # the project's root inside the tarball ("" = its top)
     build_time_arguments: bool = False  # build_time_arguments may rewrite (no --keep-ifd, uses checked)
     why_missing: Callable[[str], str] | None = None  # why a path of the tag is not in its tarball
+    nixpkgs: Pin | None = None  # the project's flake.lock nixpkgs: the caller's default pkgs (consumer_pkgs)
 
     def under_project(self, sub: str) -> str:
         return "/".join(p for p in (self.project_sub, sub) if p)
@@ -94,6 +96,7 @@ def rules() -> list[Rule]:
     from . import (
         build_time_arguments,
         consumer_pkgs,
+        crate_sources,
         fetcher_imports,
         fileset,
         filter_source,
@@ -109,6 +112,7 @@ def rules() -> list[Rule]:
         project_root.apply,
         fileset.apply,
         consumer_pkgs.apply,
+        crate_sources.apply,
         fetcher_imports.apply,
         build_time_arguments.apply,
         text_paths.apply,

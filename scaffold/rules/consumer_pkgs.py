@@ -24,6 +24,7 @@ from ..findings import Finding
 from ..pins import CALLER
 from . import Context, FileJob
 from .fetcher_imports import builtin_twin
+from .pinned_src import TARBALL
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -56,7 +57,9 @@ def apply(ctx: Context, job: FileJob) -> None:
     if "pkgs" not in lets:
         return note("the caller binds no `pkgs`; it keeps its own nixpkgs")
     moved = ["pkgs"]
-    params = [f"{PKGS_NOTE}\n  pkgs ? {_inline(src, lets, lets['pkgs'][1], {'pkgs'}, top=True)}"]
+    pinned = _project_nixpkgs(ctx, src, lets)
+    default = _inline(src, lets, lets["pkgs"][1], {"pkgs"}, top=True, replace=pinned)
+    params = [f"{PKGS_NOTE}\n  pkgs ? {default}"]
     fenix = lets.get("fenix")
     head, args = ns.call(src, fenix[1]) if fenix is not None else (None, [])
     if fenix is not None and "fenix" not in names and head == "import" and len(args) == 2:
@@ -83,19 +86,46 @@ def apply(ctx: Context, job: FileJob) -> None:
     )
 
 
+def _project_nixpkgs(ctx: Context, src: ns.Source, lets: dict[str, tuple[Node, Node]]) -> dict[str, str]:
+    """The nixpkgs the project's flake.lock pins, in place of the caller's own pin: the `let` names
+    `pkgs` reads whose value is a `builtins.fetchTarball`."""
+    if ctx.nixpkgs is None:
+        return {}
+    out = {}
+    for var in _variables(lets["pkgs"][1]):
+        name = src.text(var)
+        head, _ = ns.call(src, lets[name][1]) if name in lets else (None, [])
+        if head in TARBALL:
+            out[name] = f"({ctx.nixpkgs.fetch()})"
+    if not out:
+        ctx.report.notes.append(
+            Finding(src.rel, 1, "the caller's nixpkgs is no fetchTarball: it keeps it, not flake.lock's")
+        )
+    return out
+
+
 def _formals(formals: Node) -> list[Node]:
     return [f for f in formals.named_children if f.type == "formal"]
 
 
 def _inline(
-    src: ns.Source, lets: dict[str, tuple[Node, Node]], node: Node, outer: set[str], *, top: bool = False
+    src: ns.Source,
+    lets: dict[str, tuple[Node, Node]],
+    node: Node,
+    outer: set[str],
+    *,
+    top: bool = False,
+    replace: dict[str, str] | None = None,
 ) -> str:
     """The text of `node` with the `let` names it reads replaced by their values (a fetcher whose
-    output is imported by its builtins twin), parenthesised inside another expression: it moves out
-    of the `let`'s scope."""
+    output is imported by its builtins twin; a name in `replace` by that text), parenthesised inside
+    another expression: it moves out of the `let`'s scope."""
+    replace = replace or {}
     node_u = ns.unparen(node)
     if node_u is not None and node_u.type == "variable_expression":
         name = src.text(node_u)
+        if name in replace and name not in outer:
+            return replace[name]
         if name in lets and name not in outer:
             value = ns.unparen(lets[name][1])
             producer, _ = ns.call(src, value)
@@ -103,14 +133,15 @@ def _inline(
                 twin = builtin_twin(src, value)
                 if twin is not None:
                     return f"({twin})"
-            return _inline(src, lets, lets[name][1], outer | {name})
+            return _inline(src, lets, lets[name][1], outer | {name}, replace=replace)
     start = node.start_byte
     text = src.data[start : node.end_byte]
     edits = []
     for var in _variables(node):
         name = src.text(var)
         if name in lets and name not in outer and not _shadowed(src, var, node):
-            edits.append((var.start_byte - start, var.end_byte - start, _inline(src, lets, var, outer)))
+            new = _inline(src, lets, var, outer, replace=replace)
+            edits.append((var.start_byte - start, var.end_byte - start, new))
     for a, b, new in sorted(edits, reverse=True):
         text = text[:a] + new.encode() + text[b:]
     shown = text.decode("utf-8", "replace")

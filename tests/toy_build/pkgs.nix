@@ -31,9 +31,12 @@ let
       buildCommand = "mkdir -p $out/bin && cp ${source} $out/bin/${baseNameOf name} && chmod +x $out/bin/*";
     };
   crates = {
-    # crates.io downloads, by URL: the toy crates of ./crates, packed as crates.io packs them
+    # crates.io downloads, by URL (as cargo (libnix) writes them, and as a release points them at
+    # static.crates.io): the toy crates of ./crates, packed as crates.io packs them
     "https://crates.io/api/v1/crates/anyhow/1.0.96/download" = "anyhow-1.0.96";
     "https://crates.io/api/v1/crates/itoa/1.0.14/download" = "itoa-1.0.14";
+    "https://static.crates.io/crates/anyhow/anyhow-1.0.96.crate" = "anyhow-1.0.96";
+    "https://static.crates.io/crates/itoa/itoa-1.0.14.crate" = "itoa-1.0.14";
   };
   pkgs = {
     inherit lib pkgs;
@@ -47,11 +50,35 @@ let
     fetchFromGitHub = args: throw "toy pkgs: no network (fetchFromGitHub ${args.repo})";
     # build-rs-libnix: its nix file builds it from GitHub; here, the stand-in of ./build-rs-libnix
     rustPlatform.buildRustPackage = _: file "build-rs-libnix" ./build-rs-libnix;
-    fetchurl =
+    fetchurl = if builtins.pathExists ./real-crates then pkgs.fetchurlFixed else pkgs.fetchurlToy;
+    # the toy crates of ./crates, whatever hash the build system pins
+    fetchurlToy =
       { url, ... }:
       mkDerivation {
         name = crates.${url};
         buildCommand = "tar czf $out -C ${./crates} ${crates.${url}}";
+      };
+    # REAL crates (a test lays this folder out with a `real-crates` file): a fixed-output derivation
+    # named as nixpkgs' fetchurl names it (`name`, else the URL's last segment), whose store path nix
+    # finds when the test added the registry's `.crate` under that name and hash; any other name or hash
+    # is a path that is not there, and its builder refuses to download: no network, nothing fetched
+    fetchurlFixed =
+      {
+        url,
+        sha256,
+        name ? baseNameOf url,
+        ...
+      }:
+      builtins.derivation {
+        inherit name system url;
+        builder = "/bin/sh";
+        args = [
+          "-c"
+          "echo \"toy fetchurl: not in the store as $name, and nothing is downloaded here: $url\" >&2; exit 1"
+        ];
+        outputHashMode = "flat";
+        outputHashAlgo = "sha256";
+        outputHash = sha256;
       };
     writeShellScriptBin = name: text: mkDerivation { inherit name; buildCommand = "echo >$out"; };
     # rustc: the recording stand-in of ./rustc

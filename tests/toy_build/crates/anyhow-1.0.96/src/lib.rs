@@ -3,3 +3,6 @@
 pub fn toy() -> &'static str {
     env!("TOY_ENV")
 }
+
+// the one item examples/hello uses
+pub type Result<T> = core::result::Result<T, Box<dyn std::error::Error>>;
