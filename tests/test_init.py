@@ -806,3 +806,33 @@ def test_end_of_support_table() -> None:
     assert "(2026-12-31)" in (past_support("nixos-26.05", on + datetime.timedelta(days=1)) or "")
     assert "(2025-12-31)" in (past_support("nixos-25.05-small", on) or "")
     assert past_support("nixos-unstable", on) is None and past_support("nixos-31.05", on) is None
+
+
+def test_update_brings_the_crates_io_overlay_to_an_older_project(tmp_path: Path, make_repo) -> None:
+    """A project set up before nix/crates-io.nix existed gets it, wired in, from `libnix update`."""
+    tpl = _template_copy(tmp_path / "template")
+    (tpl / "copier-template" / "nix" / "crates-io.nix").unlink()
+    module = tpl / "copier-template" / "nix" / "libnix.nix.jinja"
+    current = module.read_text()
+    older = re.sub(r"      # cargo \(libnix\)'s crates fetch.*?        moved;\n", "", current, flags=re.S)
+    module.write_text(older.replace("pkgs = cratesPkgs;", "inherit pkgs;"))
+    env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    assert libnix("init", str(repo), "--defaults", env=env).returncode == 0
+    assert (
+        not (repo / "nix" / "crates-io.nix").exists()
+        and "cratesPkgs" not in (repo / "nix" / "libnix.nix").read_text()
+    )
+    commit_all(repo, "init")
+    (tpl / "copier-template" / "nix" / "crates-io.nix").write_bytes(
+        (REPO / "copier-template" / "nix" / "crates-io.nix").read_bytes()
+    )
+    module.write_text(current)
+    proc = libnix("update", str(repo), env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "nix" / "crates-io.nix").read_text() == (
+        REPO / "copier-template" / "nix" / "crates-io.nix"
+    ).read_text()
+    text = (repo / "nix" / "libnix.nix").read_text()
+    assert "cratesPkgs =" in text and text.count("pkgs = cratesPkgs;") == 2
