@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import buildsystem, consumer_flake, crates_io, gitrepo, online
+from . import buildsystem, consumer_flake, crates_io, gitrepo, nixtool, online
 from .consumer_eval import Built, Evaluation, build, evaluate
 from .download import Progress
 from .errors import UserError
@@ -37,6 +37,7 @@ class CheckResult:
     evaluated: list[Evaluation] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
     online: list[Answer] = field(default_factory=list)
+    nix: str | None = None  # the nix that evaluated or built (`nix (Nix) 2.26.3`)
 
     @property
     def ok(self) -> bool:
@@ -59,6 +60,7 @@ class CheckResult:
             "evaluated": [dataclasses.asdict(e) for e in self.evaluated],
             "built": [dataclasses.asdict(b) for b in self.built],
             "online": [a.as_json() for a in self.online],
+            "nix": self.nix,
             **self.report.as_json(),
         }
 
@@ -117,6 +119,8 @@ def run(opts: CheckOptions, progress: Progress | None = None, count: Progress | 
     if opts.strict:
         for finding in report.ifd:
             report.errors.append(buildsystem.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
+    if (opts.eval or opts.build) and not report.errors:
+        result.nix = nixtool.version()
     if opts.eval and not report.errors:
         result.evaluated = evaluate_forms(root, opts.nixpkgs, report, opts.fenix)
     if opts.online:

@@ -138,6 +138,10 @@ def _check_arguments(c: argparse.ArgumentParser) -> None:
         "--fenix", metavar="PATH", help="with --eval/--build: this fenix in place of the pinned one"
     )
     c.add_argument(
+        "--nix", metavar="PATH",
+        help="with --eval/--build: the nix to ask, nix-instantiate beside it (default: $LIBNIX_NIX, PATH)",
+    )  # fmt: skip
+    c.add_argument(
         "--online", nargs="?", const="head", choices=["head", "download"],
         help="ask every URL the export fetches as nix's fetchers ask (their User-Agent): crates, the tag "
         "tarball, nixpkgs, fenix, git sources; --online=download fetches each and checks its hash",
@@ -193,6 +197,15 @@ def _json(doc: object) -> str:
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _choose_nix(path: str) -> None:
+    """The nix every later call asks (nixtool reads LIBNIX_NIX): a `nix` binary, or its directory."""
+    from .errors import UserError
+
+    if not os.path.exists(path):
+        raise UserError(f"--nix {path}: no such file or directory")
+    os.environ["LIBNIX_NIX"] = os.path.abspath(path)
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
@@ -277,9 +290,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .check import CheckOptions, run
     from .progress import Bar
 
-    if (args.nixpkgs or args.fenix) and not (args.eval or args.build):
-        print("libnix: error: --nixpkgs and --fenix go with --eval or --build", file=sys.stderr)
+    if (args.nixpkgs or args.fenix or args.nix) and not (args.eval or args.build):
+        print("libnix: error: --nixpkgs, --fenix and --nix go with --eval or --build", file=sys.stderr)
         return 2
+    if args.nix:
+        _choose_nix(args.nix)
     bar, asking = Bar("downloading"), Bar("asking", count=True)
     try:
         opts = CheckOptions(
@@ -300,6 +315,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print(f"  source pin {pin['url']} {pin['sha256']} ({state})")
         for finding in report.ifd:
             print(f"  IFD (evaluation reads a build output): {finding}")
+        if result.nix:
+            print(f"  asked {result.nix}")
         for evaluation in result.evaluated:
             if evaluation.error is None:
                 print(f"  nix eval {evaluation} (no IFD)")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ExternalError, UserError
-from .nixtool import ENV, available
+from .nixtool import ENV, available, tool
 
 NO_IFD = ("--option", "allow-import-from-derivation", "false")
 FLAKES = ("--extra-experimental-features", "nix-command flakes")
@@ -66,7 +66,8 @@ def _inputs(nixpkgs: str | None, fenix: str | None) -> Inputs:
 
 def _need_nix(what: str) -> None:
     if not available("nix") or not available("nix-instantiate"):
-        raise ExternalError(f"{what} needs nix (nix and nix-instantiate on PATH)")
+        where = f"beside {tool('nix')} (LIBNIX_NIX, --nix)" if tool("nix") != "nix" else "on PATH"
+        raise ExternalError(f"{what} needs nix (nix and nix-instantiate {where})")
 
 
 def evaluate(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> list[Evaluation]:
@@ -95,11 +96,11 @@ def build(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> l
     given = _inputs(nixpkgs, fenix)
     info = json.loads((root / "libnix-export.json").read_text())
     system = _result(
-        _run(["nix", *FLAKES, "eval", "--impure", "--json", "--expr", "builtins.currentSystem"])
+        _run([tool("nix"), *FLAKES, "eval", "--impure", "--json", "--expr", "builtins.currentSystem"])
     )[0]
     attrs = [str(a) for a in info.get("attributes") or []]
     installables = [f"path:{root}#packages.{system}.{_quote(a)}" for a in attrs]
-    proc = _run(["nix", *FLAKES, "build", "--json", "--no-link", *NO_IFD, "--no-write-lock-file",
+    proc = _run([tool("nix"), *FLAKES, "build", "--json", "--no-link", *NO_IFD, "--no-write-lock-file",
                  *given.flake_flags(), *installables])  # fmt: skip
     value, error = _result(proc)
     if error is None and isinstance(value, list) and len(value) == len(attrs):
@@ -114,7 +115,7 @@ def _flake(root: Path, given: Inputs, info: dict[str, object]) -> list[Evaluatio
 
     def run(attr: str, apply: str) -> tuple[object | None, str | None]:
         proc = _run(
-            ["nix", *FLAKES, "eval", "--json", *NO_IFD, "--no-write-lock-file", *override,
+            [tool("nix"), *FLAKES, "eval", "--json", *NO_IFD, "--no-write-lock-file", *override,
              f"path:{root}#{attr}", "--apply", apply]
         )  # fmt: skip
         return _result(proc)
@@ -149,7 +150,7 @@ def _plain(root: Path, given: Inputs) -> Evaluation:
             args += ["--argstr", "only", only]
         proc = _run(
             [
-                "nix-instantiate",
+                tool("nix-instantiate"),
                 "--eval",
                 "--strict",
                 "--json",

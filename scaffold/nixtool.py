@@ -1,4 +1,8 @@
-"""Optional calls to nix binaries, for verification only: libnix computes everything itself."""
+"""Optional calls to nix binaries, for verification only: libnix computes everything itself.
+
+Which nix: the tools on PATH, or those beside the `nix` that LIBNIX_NIX names (`libnix check --nix
+PATH`): consumers run nix 2.2x and 2.3x, Lix or Determinate Nix, and a check should be able to ask theirs.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,34 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from .environ import child_env
 from .errors import ExternalError
 
-# libarchive and the parser print through the locale: keep it UTF-8
-ENV = {**os.environ, "LC_ALL": "C.UTF-8"}
+# libarchive and the parser print through the locale: keep it UTF-8; no forge token reaches nix
+ENV = child_env(LC_ALL="C.UTF-8")
 _BATCH = 200
 
 
-def available(tool: str = "nix-instantiate") -> bool:
-    return shutil.which(tool) is not None
+def tool(name: str) -> str:
+    """The nix tool `name`: beside LIBNIX_NIX's `nix` (or in it, a directory), else from PATH."""
+    chosen = os.environ.get("LIBNIX_NIX")
+    if not chosen:
+        return name
+    where = Path(chosen)
+    return str((where if where.is_dir() else where.parent) / name)
+
+
+def version() -> str | None:
+    """What the chosen nix says it is (`nix (Nix) 2.26.3`): reports name the nix that gave the verdict."""
+    try:
+        proc = subprocess.run([tool("nix"), "--version"], capture_output=True, text=True, env=ENV, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def available(name: str = "nix-instantiate") -> bool:
+    return shutil.which(tool(name)) is not None
 
 
 def start_parse(files: list[Path]) -> Callable[[], str | None]:
@@ -29,7 +52,7 @@ def start_parse(files: list[Path]) -> Callable[[], str | None]:
         try:
             procs.append(
                 subprocess.Popen(
-                    ["nix-instantiate", "--parse", *batch],
+                    [tool("nix-instantiate"), "--parse", *batch],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.PIPE,
                     text=True,

@@ -3,6 +3,7 @@ HTTP server on 127.0.0.1. In CI `LIBNIX_REQUIRE_NIX=1` turns a missing nix into 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import http.server
 import json
@@ -49,11 +50,12 @@ FLAKES = ("--extra-experimental-features", "nix-command flakes")
 NIX_ENV = {**os.environ, "LC_ALL": "C.UTF-8", "NIX_CONFIG": NIX_CONFIG + os.environ.get("NIX_CONFIG", "")}
 
 
-def nix_eval(expr: str) -> subprocess.CompletedProcess[str]:
+def nix_eval(expr: str, referee: Referee | None = None) -> subprocess.CompletedProcess[str]:
     """`nix-instantiate --eval --strict --json` of an expression, import-from-derivation disabled (drvPaths
     are written: --read-write-mode)."""
     return subprocess.run(
-        ["nix-instantiate", "--eval", "--read-write-mode", "--strict", "--json", *NO_IFD, "--expr", expr],
+        [(referee or NIX28).tool("nix-instantiate"), "--eval", "--read-write-mode", "--strict", "--json",
+         *NO_IFD, "--expr", expr],
         capture_output=True, text=True, env=NIX_ENV,
     )  # fmt: skip
 
@@ -230,9 +232,9 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
-def fixed_path(digest: str, name: str) -> str:
+def fixed_path(digest: str, name: str, referee: Referee | None = None) -> str:
     """nix's store path of a flat sha256 fetch of that name: what nixpkgs' fetchurl yields."""
-    cmd = ["nix-store", "--print-fixed-path", "sha256", digest, name]
+    cmd = [(referee or NIX28).tool("nix-store"), "--print-fixed-path", "sha256", digest, name]
     return subprocess.run(cmd, capture_output=True, text=True, env=NIX_ENV, check=True).stdout.strip()
 
 
@@ -249,9 +251,10 @@ def registry_file(name: str, version: str) -> Path:
     pytest.skip(why)
 
 
-def store(tarball: Path) -> str:
+def store(tarball: Path, referee: Referee | None = None) -> str:
+    """The tarball unpacked in the store, as `builtins.fetchTarball` of it stores it (name `source`)."""
     proc = subprocess.run(
-        ["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
+        [(referee or NIX28).tool("nix-prefetch-url"), "--unpack", "--name", "source", f"file://{tarball}"],
         capture_output=True, text=True, env=NIX_ENV,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -281,9 +284,132 @@ def cargo_libnix_release(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     }
 
 
-def flake(root: Path, shim: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def shim_flags(shim: Path) -> list[str]:
+    """The --override-input flags ../shared/nix-eval/setup.sh prints for a layout at `shim`."""
+    inputs = {"nixpkgs": "nixpkgs-shim", "fenix": "fenix", "fenix/rust-analyzer-src": "rust-analyzer-src"}
+    return [word for name, d in inputs.items() for word in ("--override-input", name, f"path:{shim}/{d}")]
+
+
+def flake(
+    root: Path, shim: Path, *args: str, referee: Referee | None = None
+) -> subprocess.CompletedProcess[str]:
     """`nix ARGS` with the real fenix and nixpkgs lib of ../shared/nix-eval as inputs, IFD disabled."""
-    flags = subprocess.run(["bash", str(need_shared("nix-eval", "setup.sh")), str(shim)], check=True,
-                           capture_output=True, text=True).stdout.split()  # fmt: skip
-    return subprocess.run(["nix", *FLAKES, *args, *flags, "--no-write-lock-file", *NO_IFD],
+    nix = referee.tool("nix") if referee else "nix"
+    return subprocess.run([nix, *FLAKES, *args, *shim_flags(shim), "--no-write-lock-file", *NO_IFD],
                           capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
+
+
+# -- the two referees: Debian bookworm's nix 2.8 on PATH, and trixie's nix 2.26 (tests/nix226) -----------
+
+NIX226 = REPO / "tests" / "nix226" / "bin"
+NIX226_ROOT = Path(os.environ.get("LIBNIX_NIX226_ROOT", "/var/cache/libnix/trixie"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Referee:
+    """A nix that gives verdicts: its version, and the folder of its tools (None: those on PATH)."""
+
+    version: str
+    bin: Path | None = None
+
+    def __str__(self) -> str:
+        return f"nix {self.version}"
+
+    def tool(self, name: str) -> str:
+        return str(self.bin / name) if self.bin else name
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What makes libnix ask this nix (`libnix check --nix`'s variable)."""
+        return {"LIBNIX_NIX": str(self.bin / "nix")} if self.bin else {}
+
+    def run(self, name: str, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.tool(name), *args], capture_output=True, text=True, env=NIX_ENV, check=check
+        )
+
+    def execute(self, *argv: str) -> subprocess.CompletedProcess[str]:
+        """Run a program nix built, where that nix's store is (2.26's is inside its root)."""
+        if self.bin is None:
+            return subprocess.run(list(argv), capture_output=True, text=True, check=True)
+        return subprocess.run(["chroot", str(NIX226_ROOT), *argv], capture_output=True, text=True, check=True)
+
+    def path(self, store_path: str) -> Path:
+        """A store path of this nix, as this machine sees it."""
+        return Path(f"{NIX226_ROOT}{store_path}") if self.bin else Path(store_path)
+
+
+NIX28 = Referee("2.8")
+
+
+def need_nix226() -> Referee:
+    """The second referee: CI always has it (.ci/setup builds the trixie root); elsewhere skip, saying how."""
+    if (NIX226_ROOT / ".libnix-ready").is_file():
+        return Referee("2.26", NIX226)
+    why = f"the second referee, nix 2.26: {NIX226_ROOT} holds no trixie root (bash .ci/setup builds it)"
+    if os.environ.get("CI") or os.environ.get("LIBNIX_REQUIRE_NIX") == "1":
+        pytest.fail(f"{why}; /tmp/libnix-debootstrap.log says why it was not made")
+    pytest.skip(why)
+
+
+@pytest.fixture(params=["2.8", "2.26"], ids=["nix2.8", "nix2.26"])
+def referee(request: pytest.FixtureRequest) -> Referee:
+    if request.param == "2.8":
+        _need("nix")
+        return NIX28
+    return need_nix226()
+
+
+def referees() -> list[Referee]:
+    """Both referees, for a test that compares their verdicts."""
+    _need("nix")
+    return [NIX28, need_nix226()]
+
+
+def agree(verdicts: dict[Referee, object], what: str) -> object:
+    """The verdict both nixes give; where they differ, a failure that names both versions and answers."""
+    answers = set(map(repr, verdicts.values()))
+    if len(answers) > 1:
+        said = "; ".join(f"{referee} says {answer!r}" for referee, answer in verdicts.items())
+        pytest.fail(f"the referees disagree on {what}: {said}")
+    return next(iter(verdicts.values()))
+
+
+_SECOND: list[float] = []  # seconds spent in the tests of the second referee
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and ("nix2.26" in report.nodeid or "test_referees.py" in report.nodeid):
+        _SECOND.append(report.duration)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """What the second referee costs, printed at the end of every run (CI's budget is 15 minutes)."""
+    if _SECOND:
+        terminalreporter.write_line(
+            f"second referee (nix 2.26): {len(_SECOND)} tests, {sum(_SECOND):.1f} s of test time"
+        )
+
+
+_SHIMS: dict[str, Path] = {}
+
+
+@pytest.fixture
+def referee_shim(referee: Referee, shim: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """../shared/nix-eval laid out for the referee: under nix 2.26 the REAL nixpkgs lib, without the
+    readFileType polyfill nix 2.8 needs; the pinned fenix and build parser in that nix's store."""
+    if referee.bin is None:
+        return shim
+    if referee.version not in _SHIMS:
+        dest = tmp_path_factory.mktemp("nix-eval-226")
+        shutil.copytree(shim, dest, dirs_exist_ok=True, symlinks=True)
+        lib = dest / "nixpkgs-shim" / "lib"
+        shutil.rmtree(lib)
+        real = need_shared("nix-eval", "nixpkgs-lib.tar.gz")
+        unpack = ["tar", "-xzf", str(real), "-C", str(dest / "nixpkgs-shim"), "--strip-components=1"]
+        subprocess.run([*unpack, "nixpkgs-lib/lib"], check=True)
+        assert "readFileType or" not in (lib / "filesystem.nix").read_text()
+        for name in ("fenix-6ed03ef4.tar.gz", "build-parser-e2716ac2.tar.gz"):
+            store(need_shared("nix-eval", name), referee)
+        _SHIMS[referee.version] = dest
+    return _SHIMS[referee.version]

@@ -107,4 +107,4 @@ def test_release_verify_publishes_nothing_when_evaluation_fails(make_repo, forge
 
 def test_nixpkgs_goes_with_eval(tmp_path: Path) -> None:
     proc = libnix("check", str(tmp_path), "--nixpkgs", str(tmp_path))
-    assert proc.returncode == 2 and "--nixpkgs and --fenix go with --eval or --build" in proc.stderr
+    assert proc.returncode == 2 and "--nixpkgs, --fenix and --nix go with --eval or --build" in proc.stderr

@@ -20,7 +20,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, fixed_path, flake, forge_tarball, git, libnix, need_shared
+from conftest import (
+    NIX28,
+    NIX_ENV,
+    REPO,
+    Referee,
+    commit_all,
+    fixed_path,
+    flake,
+    forge_tarball,
+    git,
+    libnix,
+    need_shared,
+)
 
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 WASI = """
@@ -92,9 +104,9 @@ def project(make_repo, http_dir, shim, cargo_libnix_release):
     return run, www
 
 
-def check_everything(root: Path, shim: Path) -> None:
-    proc = flake(root, shim, "flake", "check", "--no-build", f"path:{root}")
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def check_everything(root: Path, shim: Path, referee: Referee = NIX28) -> None:
+    proc = flake(root, shim, "flake", "check", "--no-build", f"path:{root}", referee=referee)
+    assert proc.returncode == 0, f"{referee}: {proc.stderr[-3000:]}"
     assert "nixfmt-rfc-style is now the same" not in proc.stderr  # the formatter fits nixos-25.11
 
 
@@ -207,7 +219,7 @@ def test_cargo_libnix_from_an_upstream_release(tmp_path: Path, make_repo, nix, s
     assert cargo["inputs"] == ["jq-1.8.1"]
 
 
-def upstream_style_release(base: Path) -> dict[str, str]:
+def upstream_style_release(base: Path, referee: Referee = NIX28) -> dict[str, str]:
     """A cargo (libnix) release as upstream's write-nix-buildsystem leaves it: every crate fetched from
     crates.io's API endpoint, no name (the stand-in's output for examples/hello), with one such crate,
     itoa, as the release's package attribute. Packed, and put in the store as fetchTarball stores it."""
@@ -228,31 +240,32 @@ def upstream_style_release(base: Path) -> dict[str, str]:
     )
     tarball = base / "libnix-1.87.0+v9.tar.gz"
     subprocess.run(["tar", "czf", str(tarball), "-C", str(base), out.name], check=True)
-    proc = subprocess.run(["nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}"],
-                          capture_output=True, text=True, env=NIX_ENV, check=True)  # fmt: skip
+    proc = referee.run("nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}", check=True)
     return {"cargo_libnix_url": f"file://{tarball}", "cargo_libnix_sha256": proc.stdout.strip(),
             "cargo_libnix_attr": "itoa"}  # fmt: skip
 
 
 def test_cargo_libnix_crates_on_the_api_endpoint_are_fetched_from_static_crates_io(
-    project, shim, tmp_path
+    project, referee, referee_shim, tmp_path
 ) -> None:
     """crates.io refuses its API endpoint to nix's fetcher: the flake hands cargo (libnix)'s build a
-    package set whose fetchurl takes such a crate from static.crates.io, under nixpkgs' store name."""
+    package set whose fetchurl takes such a crate from static.crates.io, under nixpkgs' store name. Every
+    output of the generated flake evaluates under both referees (nix 2.26: the real lib, no polyfill)."""
     run, _ = project
-    release = upstream_style_release(tmp_path)
+    shim = referee_shim
+    release = upstream_style_release(tmp_path, referee)
     root = run({}, *(f"{k}={v}" for k, v in release.items()))
-    check_everything(root, shim)
+    check_everything(root, shim, referee)
     attr = f"path:{root}#packages.x86_64-linux.cargo-libnix.src"
     apply = "s: { inherit (s) name; path = s.outPath; urls = s.urls or [ s.url ]; }"
-    proc = flake(root, shim, "eval", "--json", attr, "--apply", apply)
+    proc = flake(root, shim, "eval", "--json", attr, "--apply", apply, referee=referee)
     assert proc.returncode == 0, proc.stderr[-3000:]
     src = json.loads(proc.stdout)
     assert src["urls"] == ["https://static.crates.io/crates/itoa/itoa-1.0.14.crate"]
     assert src["name"] == "crate-itoa-1.0.14.tar.gz"
     # nixpkgs' store path for that crate: what a binary cache holding nixpkgs' copy serves
     digest = "d75a2a4b1b190afb6f5425f10f6a8f959d2ea0b9c2b1d79553551850539e4674"
-    fixed = fixed_path(digest, "crate-itoa-1.0.14.tar.gz")
+    fixed = fixed_path(digest, "crate-itoa-1.0.14.tar.gz", referee)
     assert src["path"] == fixed
     # every other fetch passes through untouched: the project's own export of a static URL, the same path
     overlay = root / "nix" / "crates-io.nix"
@@ -261,8 +274,7 @@ def test_cargo_libnix_crates_on_the_api_endpoint_are_fetched_from_static_crates_
             f" sha256 = \"{digest}\"; }}; in [ (moved.fetchurl args).outPath (pkgs.fetchurl args).outPath"
             " (builtins.attrNames (lib.functionArgs moved.fetchurl) == builtins.attrNames"
             " (lib.functionArgs pkgs.fetchurl)) ]")  # fmt: skip
-    proc = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "--expr", expr],
-                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
+    proc = referee.run("nix-instantiate", "--eval", "--strict", "--json", "--expr", expr)
     assert proc.returncode == 0, proc.stderr
     same, other, args = json.loads(proc.stdout)
     assert same == other and args is True
