@@ -11,8 +11,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from . import __version__
-from .errors import LibnixError, one_line
+from scaffold import __version__
+from scaffold.errors import LibnixError, one_line
 
 HASH_FORMATS = ("nix32", "sri", "base16", "prefixed")
 
@@ -174,8 +174,8 @@ def _update_arguments(u: argparse.ArgumentParser) -> None:
 
 
 def _cmd_hash(args: argparse.Namespace) -> int:
-    from .hash import HashOptions, run
-    from .progress import Bar
+    from scaffold.hashing.sources import HashOptions, run
+    from scaffold.progress import Bar
 
     bar = Bar("downloading")
     try:
@@ -201,7 +201,7 @@ def _log(message: str) -> None:
 
 def _choose_nix(path: str) -> None:
     """The nix every later call asks (nixtool reads LIBNIX_NIX): a `nix` binary, or its directory."""
-    from .errors import UserError
+    from scaffold.errors import UserError
 
     if not os.path.exists(path):
         raise UserError(f"--nix {path}: no such file or directory")
@@ -209,8 +209,8 @@ def _choose_nix(path: str) -> None:
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
-    from .progress import Bar
-    from .release import ReleaseOptions, run
+    from scaffold.progress import Bar
+    from scaffold.release.pipeline import ReleaseOptions, run
 
     opts = ReleaseOptions(
         tag=args.tag,
@@ -287,8 +287,8 @@ def _cmd_release(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import CheckOptions, run
-    from .progress import Bar
+    from scaffold.buildsystem.check import CheckOptions, run
+    from scaffold.progress import Bar
 
     if (args.nixpkgs or args.fenix or args.nix) and not (args.eval or args.build):
         print("libnix: error: --nixpkgs, --fenix and --nix go with --eval or --build", file=sys.stderr)
@@ -337,7 +337,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from .init import InitOptions, run_init
+    from scaffold.init.create import InitOptions, run_init
 
     ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
     opts = InitOptions(
@@ -377,7 +377,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_update(args: argparse.Namespace) -> int:
-    from .init import UpdateOptions, run_update
+    from scaffold.init.create import UpdateOptions, run_update
 
     ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
     opts = UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline, ask)

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, tagged_hello
 
-from scaffold import nixsyntax
-from scaffold.rules import build_time_arguments
+from scaffold.buildsystem.rules import build_time_arguments
+from scaffold.nix import syntax as nixsyntax
 
 TOY = REPO / "tests" / "toy_build"
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import NIX_ENV, commit_all, forge_tarball, git, libnix
 
-from scaffold.hash import HashOptions, compute
+from scaffold.hashing.sources import HashOptions, compute
 
 Builder = Callable[[Path], None]
 

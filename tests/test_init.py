@@ -797,7 +797,7 @@ def test_update_says_when_the_nixpkgs_branch_is_past_its_end_of_support(make_rep
 
 
 def test_end_of_support_table() -> None:
-    from scaffold.nixpkgs_releases import NEWEST, past_support
+    from scaffold.init.nixpkgs_releases import NEWEST, past_support
 
     assert NEWEST == "26.05"  # the template's default follows the newest row
     assert "nixos-26.05" in (REPO / "copier.yml").read_text()

@@ -1,6 +1,6 @@
-"""Cargo.dependencies.nix filled in from Cargo.lock (scaffold/native_deps.toml), on excerpts of real lock
-files (tests/native_locks: nushell, typst, cargo-leptos, sniffnet, starship, verbatim packages) and small
-ones; init and update keep the user's entries; the file evaluates against the nixpkgs shim of
+"""Cargo.dependencies.nix filled in from Cargo.lock (scaffold/project/native_deps.toml), on excerpts of
+real lock files (tests/native_locks: nushell, typst, cargo-leptos, sniffnet, starship, verbatim packages)
+and small ones; init and update keep the user's entries; the file evaluates against the nixpkgs shim of
 ../shared/nix-eval, so a misspelt attribute fails."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import NIX_ENV, REPO, commit_all, libnix
 
-from scaffold import native_deps
+from scaffold.project import native_deps
 
 LOCKS = REPO / "tests" / "native_locks"
 

@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from scaffold.errors import UserError
-from scaffold.nixhash import Sha256, nix32_decode, nix32_encode, parse_sha256
+from scaffold.hashing.nixhash import Sha256, nix32_decode, nix32_encode, parse_sha256
 
 
 @pytest.mark.parametrize("data", [b"", b"libnix", bytes(range(256)) * 3])

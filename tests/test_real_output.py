@@ -28,8 +28,10 @@ from conftest import (
     tagged_hello,
 )
 
-from scaffold import buildsystem, ifd, nixsyntax
-from scaffold.nixhash import parse_sha256
+from scaffold.buildsystem import ifd
+from scaffold.buildsystem import layout as buildsystem
+from scaffold.hashing.nixhash import parse_sha256
+from scaffold.nix import syntax as nixsyntax
 
 FULL = ("fixtures", "cargo-libnix-full")
 NO_IFD = ("--option", "allow-import-from-derivation", "false")

@@ -14,7 +14,7 @@ import pytest
 from conftest import agree, libnix, need_shared, referees
 from test_hash_vs_nix import TREES
 
-from scaffold.hash import HashOptions, compute
+from scaffold.hashing.sources import HashOptions, compute
 
 SAMPLE = ("exec-bits", "symlinks", "names", "git-order-clash", "empty-file")
 

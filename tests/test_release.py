@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
 
-from scaffold.nixhash import nix32_decode
+from scaffold.hashing.nixhash import nix32_decode
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXAMPLE = REPO / "examples" / "hello"
@@ -495,7 +495,7 @@ def test_the_version_is_the_tags(make_repo, forge_copy) -> None:
      ("release/v2.0.0-rc.1", "2.0.0-rc.1"), ("nightly", "nightly")],
 )  # fmt: skip
 def test_version_from_tag(tag: str, version: str) -> None:
-    from scaffold.cargo import version_from_tag
+    from scaffold.project.manifest import version_from_tag
 
     assert version_from_tag(tag) == version
 

@@ -1,4 +1,4 @@
-"""How libnix runs git (scaffold/spawn.py, posix_spawn in place of subprocess): real programs, real pipes.
+"""How libnix runs git (scaffold/git/spawn.py, posix_spawn in place of subprocess): real programs, real pipes.
 
 What a user would see if it went wrong: a hang (both pipes full), a git left running after a timeout or
 Ctrl-C, a descriptor of libnix's leaking into git, git dying silently on a closed pipe, or a traceback
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from scaffold import gitrepo, spawn
 from scaffold.errors import ExternalError
+from scaffold.git import repo as gitrepo
+from scaffold.git import spawn
 
 ENV = dict(os.environ)
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..environ import TOKENS
-from ..errors import UserError
-from . import gitea, github, gitlab, sourcehut
-from .base import Asset, PublishResult, Remote, quote
+from scaffold.environ import TOKENS
+from scaffold.errors import UserError
+from scaffold.forge import gitea, github, gitlab, sourcehut
+from scaffold.forge.base import Asset, PublishResult, Remote, quote
 
 KINDS = ("github", "gitlab", "gitea", "sourcehut")
 __all__ = ["KINDS", "TOKENS", "Asset", "Forge", "PublishResult", "Remote", "detect", "parse_remote", "quote"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..errors import LibnixError, NetworkError, UserError
+from scaffold.errors import LibnixError, NetworkError, UserError
 
 
 @dataclass(frozen=True)

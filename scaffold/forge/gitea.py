@@ -11,9 +11,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from . import github
-from .base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
-from .http import Api
+from scaffold.forge import github
+from scaffold.forge.base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
+from scaffold.forge.http import Api
 
 
 def tarball_url(r: Remote, tag: str) -> str:

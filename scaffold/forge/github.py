@@ -7,8 +7,8 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from .base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
-from .http import Api
+from scaffold.forge.base import Asset, PublishResult, Remote, check_upload, file_body, publish_release, quote
+from scaffold.forge.http import Api
 
 
 def tarball_url(r: Remote, tag: str) -> str:

@@ -12,8 +12,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import __version__
-from ..errors import NetworkError, UserError
+from scaffold import __version__
+from scaffold.errors import NetworkError, UserError
 
 TIMEOUT = (10.0, 120.0)  # connect, and read: the longest silence between two bytes
 RETRIES = 3

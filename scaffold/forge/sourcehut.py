@@ -10,9 +10,17 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import UserError
-from .base import NOTES_MARKER, Asset, PublishResult, Remote, check_upload, publish_release, quote
-from .http import Api
+from scaffold.errors import UserError
+from scaffold.forge.base import (
+    NOTES_MARKER,
+    Asset,
+    PublishResult,
+    Remote,
+    check_upload,
+    publish_release,
+    quote,
+)
+from scaffold.forge.http import Api
 
 
 def _owner(r: Remote) -> str:
