@@ -377,7 +377,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 
 def _cmd_update(args: argparse.Namespace) -> int:
-    from scaffold.init.create import UpdateOptions, run_update
+    from scaffold.init.update import UpdateOptions, run_update
 
     ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
     opts = UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline, ask)

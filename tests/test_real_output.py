@@ -28,8 +28,7 @@ from conftest import (
     tagged_hello,
 )
 
-from scaffold.buildsystem import ifd
-from scaffold.buildsystem import layout as buildsystem
+from scaffold.buildsystem import ifd, pins, rewrite, verify
 from scaffold.hashing.nixhash import parse_sha256
 from scaffold.nix import syntax as nixsyntax
 
@@ -476,8 +475,8 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
         "callPackage:fetchFromGitHub", "import:fetchFromGitHub", "import:fetchgit", "import:runCommand",
         "readFile:crate",
     }  # fmt: skip
-    pin = buildsystem.Pin("https://example.org/t.tar.gz", parse_sha256("1" * 52))
-    report = buildsystem.rewrite(root, buildsystem.Origin(root, (tmp_path / "none",)), pin)
+    pin = pins.Pin("https://example.org/t.tar.gz", parse_sha256("1" * 52))
+    report = rewrite.rewrite(root, pins.Origin(root, (tmp_path / "none",)), pin)
     assert not report.errors, report.errors
     text = (root / "cargo_build_caller.nix").read_text()
     # the plain src is built at build time: no IFD, untouched
@@ -485,7 +484,7 @@ def test_ifd_found_through_lets_and_rewritten_only_where_exact(tmp_path: Path) -
     assert 'url = "https://github.com/o/lib/archive/r2.tar.gz";' in text
     assert 'url = "https://github.com/o/in/archive/r3.tar.gz";' in text
     assert "pkgs.fetchgit" in text  # no builtins twin with the same hash: reported instead
-    verified = buildsystem.verify(root, None, parse=False)
+    verified = verify.verify(root, None, parse=False)
     found = sorted(str(f) for f in verified.ifd)
     # (the caller's `pkgs` became a parameter: two lines more above them)
     assert found == [

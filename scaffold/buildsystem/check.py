@@ -7,8 +7,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scaffold.buildsystem import consumer_flake, crates_io, online
-from scaffold.buildsystem import layout as buildsystem
+from scaffold import names
+from scaffold.buildsystem import consumer_flake, crates_io, findings, layout, online, pins, verify
 from scaffold.buildsystem.consumer_eval import Built, Evaluation, build, evaluate
 from scaffold.buildsystem.online import Answer
 from scaffold.errors import UserError
@@ -35,7 +35,7 @@ class CheckOptions:
 @dataclass
 class CheckResult:
     directory: Path
-    report: buildsystem.Report
+    report: findings.Report
     pins: list[dict[str, object]] = field(default_factory=list)
     evaluated: list[Evaluation] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
@@ -69,33 +69,35 @@ class CheckResult:
 
 
 def inspect(
-    root: Path, roots: tuple[Path, ...], report: buildsystem.Report | None = None
-) -> tuple[buildsystem.Report, buildsystem.Pin | None]:
+    root: Path, roots: tuple[Path, ...], report: findings.Report | None = None
+) -> tuple[findings.Report, pins.Pin | None]:
     """Everything `libnix check` verifies without a network: release runs it on its own output too."""
-    layout = buildsystem.validate_layout(root)
-    pins = buildsystem.source_pins(root, layout)
+    found = layout.validate_layout(root)
+    pinned = layout.source_pins(root, found)
     pin = None
     problem = None
-    if not pins:
+    if not pinned:
         problem = "the project's sources are not pinned to a tarball (project_root or the crates' src)"
-    elif len({url for url, _ in pins}) > 1:
-        problem = f"the sources are pinned to {len(pins)} different tarballs: {', '.join(u for u, _ in pins)}"
+    elif len({url for url, _ in pinned}) > 1:
+        problem = (
+            f"the sources are pinned to {len(pinned)} different tarballs: {', '.join(u for u, _ in pinned)}"
+        )
     else:
-        url, digest = pins[0]
+        url, digest = pinned[0]
         try:
-            pin = buildsystem.Pin(url, parse_sha256(digest))
+            pin = pins.Pin(url, parse_sha256(digest))
         except UserError:
             problem = f"malformed sha256 for {url}"
-    report = buildsystem.verify(root, pin, roots, report=report)
+    report = verify.verify(root, pin, roots, report=report)
     report.errors += consumer_flake.lock_problems(root)
     if problem:
-        report.errors.append(buildsystem.Finding(buildsystem.CALLER, 0, problem))
+        report.errors.append(findings.Finding(names.CALLER, 0, problem))
     return report, pin
 
 
 def run(opts: CheckOptions, progress: Progress | None = None, count: Progress | None = None) -> CheckResult:
     root = Path(opts.directory)
-    buildsystem.validate_layout(root)
+    layout.validate_layout(root)
     roots: tuple[Path, ...] = ()
     # an export outside any repository: only the generic local-path checks apply
     with contextlib.suppress(UserError):
@@ -113,15 +115,15 @@ def run(opts: CheckOptions, progress: Progress | None = None, count: Progress | 
             entry["verified"] = actual == pin.sha256
             if actual != pin.sha256:
                 report.errors.append(
-                    buildsystem.Finding(
-                        buildsystem.CALLER, 0, f"{pin.url} is pinned to {pin.sha256.prefixed} but hashes to "
+                    findings.Finding(
+                        names.CALLER, 0, f"{pin.url} is pinned to {pin.sha256.prefixed} but hashes to "
                         f"{actual.prefixed}"
                     )
                 )  # fmt: skip
         result.pins.append(entry)
     if opts.strict:
         for finding in report.ifd:
-            report.errors.append(buildsystem.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
+            report.errors.append(findings.Finding(finding.file, finding.line, f"IFD: {finding.message}"))
     if (opts.eval or opts.build) and not report.errors:
         result.nix = nixtool.version()
     if opts.eval and not report.errors:
@@ -132,16 +134,14 @@ def run(opts: CheckOptions, progress: Progress | None = None, count: Progress | 
         result.built = build(root, opts.nixpkgs, opts.fenix)
         for b in result.built:
             if b.error is not None:
-                report.errors.append(buildsystem.Finding("nix build", 0, f"{b.attribute}: {b.error}"))
+                report.errors.append(findings.Finding("nix build", 0, f"{b.attribute}: {b.error}"))
     return result
 
 
 ONLINE = "(online)"
 
 
-def ask_online(
-    root: Path, download: bool, report: buildsystem.Report, count: Progress | None
-) -> list[Answer]:
+def ask_online(root: Path, download: bool, report: findings.Report, count: Progress | None) -> list[Answer]:
     """Every URL the export fetches, asked as nix's fetchers ask; problems grouped by what went wrong,
     a few URLs each, so that 411 crates refused for one reason are one line."""
     answers = online.ask_all(online.fetches(root), download, count)
@@ -164,16 +164,16 @@ def ask_online(
         shown += f" and {len(group) - 3} more" if len(group) > 3 else ""
         why = f": {crates_io.WHY}" if first.status == 403 and crates_io.api_crate(first.fetch.url) else ""
         message = f"{key.format(n=len(group))} ({shown}; first in {first.fetch.where}){why}"
-        report.errors.append(buildsystem.Finding(ONLINE, 0, message))
+        report.errors.append(findings.Finding(ONLINE, 0, message))
     return answers
 
 
 def evaluate_forms(
-    root: Path, nixpkgs: str | None, report: buildsystem.Report, fenix: str | None = None
+    root: Path, nixpkgs: str | None, report: findings.Report, fenix: str | None = None
 ) -> list[Evaluation]:
     """nix evaluates every consumer form; a failure is one finding: the form, the attribute, nix's words."""
     evaluated = evaluate(root, nixpkgs, fenix)
     for e in evaluated:
         if e.error is not None:
-            report.errors.append(buildsystem.Finding("nix eval", 0, f"{e.form} {e.where}: {e.error}"))
+            report.errors.append(findings.Finding("nix eval", 0, f"{e.form} {e.where}: {e.error}"))
     return evaluated

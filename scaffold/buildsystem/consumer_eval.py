@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scaffold.errors import ExternalError, UserError
+from scaffold.names import EXPORT_INFO
 from scaffold.nix.tool import ENV, available, tool
 
 NO_IFD = ("--option", "allow-import-from-derivation", "false")
@@ -74,7 +75,7 @@ def evaluate(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -
     _need_nix("--eval")
     root = root.resolve()
     given = _inputs(nixpkgs, fenix)
-    info = json.loads((root / "libnix-export.json").read_text())
+    info = json.loads((root / EXPORT_INFO).read_text())
     out = _flake(root, given, info)
     if all(e.error is None for e in out):  # one failure is one line: the first form that fails
         out.append(_plain(root, given))
@@ -94,7 +95,7 @@ def build(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> l
     _need_nix("--build")
     root = root.resolve()
     given = _inputs(nixpkgs, fenix)
-    info = json.loads((root / "libnix-export.json").read_text())
+    info = json.loads((root / EXPORT_INFO).read_text())
     system = _result(
         _run([tool("nix"), *FLAKES, "eval", "--impure", "--json", "--expr", "builtins.currentSystem"])
     )[0]
@@ -166,7 +167,7 @@ def _plain(root: Path, given: Inputs) -> Evaluation:
     value, error = run(None)
     if error is None and isinstance(value, dict):
         return Evaluation("plain", f"cargo_build_caller.nix with {which}", len(value))
-    info = json.loads((root / "libnix-export.json").read_text())
+    info = json.loads((root / EXPORT_INFO).read_text())
     for attr in info.get("attributes") or []:
         _, error_a = run(str(attr))
         if error_a is not None:

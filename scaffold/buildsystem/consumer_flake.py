@@ -15,14 +15,14 @@ import json
 from pathlib import Path
 
 from scaffold.buildsystem.findings import Finding
-from scaffold.buildsystem.pins import CALLER, nix_string
+from scaffold.buildsystem.pins import nix_string
 from scaffold.buildsystem.rules.pinned_src import TARBALL, fetch_calls
 from scaffold.errors import UserError
 from scaffold.hashing.nixhash import Sha256, parse_sha256
+from scaffold.names import CALLER, FLAKE
+from scaffold.names import FLAKE_LOCK as LOCK
 from scaffold.nix import syntax as ns
 
-FLAKE = "flake.nix"
-LOCK = "flake.lock"
 INPUTS = ("nixpkgs", "fenix")  # the names a consumer overrides or follows
 _PARAMETER = {"nixpkgs": "pkgs", "fenix": "fenix"}  # the caller's parameter each input stands for
 

@@ -10,9 +10,6 @@ from pathlib import Path
 
 from scaffold.hashing.nixhash import Sha256
 
-CALLER = "cargo_build_caller.nix"
-DEPENDENCIES = "Cargo.dependencies.nix"
-
 
 @dataclass(frozen=True)
 class Pin:

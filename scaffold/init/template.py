@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from scaffold import __version__
-from scaffold.errors import ExternalError, UserError
+from scaffold.errors import ExternalError
 from scaffold.git import repo as gitrepo
 
-ANSWERS = ".libnix-answers.yml"
 _PACKAGED = Path(__file__).resolve().parent / "copier"
 _CHECKOUT = Path(__file__).resolve().parents[2]
 
@@ -127,15 +126,3 @@ def has_version(source: str, tag: str) -> bool:
         gitrepo.git(source, "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}", check=False).returncode
         == 0
     )
-
-
-def read_answers(project: Path) -> dict[str, Any]:
-    import yaml
-
-    path = project / ANSWERS
-    if not path.is_file():
-        raise UserError(f"{project} was not set up by libnix init (no {ANSWERS}): run `libnix init` first")
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict):
-        raise UserError(f"{path} is not a copier answers file")
-    return data

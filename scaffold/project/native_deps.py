@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from scaffold.errors import UserError
 from scaffold.fsutil import atomic_write
+from scaffold.names import DEPENDENCIES
 from scaffold.nix import syntax as ns
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 TABLE = Path(__file__).with_name("native_deps.toml")
-FILE = "Cargo.dependencies.nix"
+FILE = DEPENDENCIES
 
 
 @dataclass

@@ -9,33 +9,38 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import json
 import os
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scaffold.buildsystem import check, consumer_flake, crates_io, online
-from scaffold.buildsystem import layout as buildsystem
+from scaffold import names
+from scaffold.buildsystem import (
+    check,
+    consumer_flake,
+    crates_io,
+    findings,
+    layout,
+    online,
+    pins,
+    rewrite,
+    verify,
+)
 from scaffold.errors import HashMismatch, NetworkError, UserError
 from scaffold.forge import Forge, detect
-from scaffold.fsutil import atomic_write
 from scaffold.git import repo as gitrepo
 from scaffold.git import roots
 from scaffold.hashing.download import Progress
 from scaffold.hashing.nixhash import Sha256, nix32_decode
 from scaffold.hashing.sources import hash_directory, hash_git, hash_url
-from scaffold.init import template
-from scaffold.project import flake_lock
-from scaffold.project import manifest as cargo
-from scaffold.release import generator as exporter
-from scaffold.release import snippets, tags
+from scaffold.init import answers
+from scaffold.project import flake_lock, manifest
+from scaffold.release import asset as packing_asset
+from scaffold.release import generator, manifests, snippets, tags
 from scaffold.release.result import ReleaseResult
 
-MANIFEST = "libnix.json"
 Log = Callable[[str], None]
 
 
@@ -62,7 +67,7 @@ class ReleaseOptions:
     version: str | None = None  # default: the tag's Cargo.toml, else the tag (v1.2.3 -> 1.2.3)
 
 
-def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge | None:
+def _forge_for(repo: str, opts: ReleaseOptions, project: manifest.Project) -> Forge | None:
     kind = opts.forge or project.metadata.get("forge")
     origin = gitrepo.remote_url(repo)
     if origin is None:
@@ -77,7 +82,7 @@ def _forge_for(repo: str, opts: ReleaseOptions, project: cargo.Project) -> Forge
         raise
 
 
-def _project_at(at: roots.Roots, opts: ReleaseOptions) -> tuple[cargo.Project, tags.Released]:
+def _project_at(at: roots.Roots, opts: ReleaseOptions) -> tuple[manifest.Project, tags.Released]:
     """Cargo.toml as the tag has it (the checkout may be a branch whose version moved on), and what
     the tag releases: the project, or the workspace member it names."""
     repo = str(at.repo)
@@ -97,8 +102,8 @@ def _project_at(at: roots.Roots, opts: ReleaseOptions) -> tuple[cargo.Project, t
     text = show("Cargo.toml")
     if text is None:
         raise UserError(f"no Cargo.toml in {where}{_elsewhere(repo, rev, at)}")
-    doc = cargo.parse_toml(text, f"{where}:{at.in_repo('Cargo.toml')}")
-    project = cargo.project_from(at.project, doc)
+    doc = manifest.parse_toml(text, f"{where}:{at.in_repo('Cargo.toml')}")
+    project = manifest.project_from(at.project, doc)
     ws_version = ((doc.get("workspace") or {}).get("package") or {}).get("version")
     members: dict[str, tuple[str, str | None]] = {}
     member_binaries: dict[str, list[str]] = {}
@@ -106,11 +111,11 @@ def _project_at(at: roots.Roots, opts: ReleaseOptions) -> tuple[cargo.Project, t
         member_text = show(f"{member}/Cargo.toml")
         if member_text is None:
             continue
-        member_doc = cargo.parse_toml(member_text, f"{where}:{at.in_repo(member)}/Cargo.toml")
+        member_doc = manifest.parse_toml(member_text, f"{where}:{at.in_repo(member)}/Cargo.toml")
         name, version = tags.member_version(member_doc, ws_version)
         if name:
             members[member] = (name, version)
-            member_binaries[member] = cargo.binaries(at.project / member, member_doc)
+            member_binaries[member] = manifest.binaries(at.project / member, member_doc)
     released = tags.released(opts.tag, project, members, member_binaries, explicit=opts.version, where=where)
     return project, released
 
@@ -161,14 +166,17 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         if forge is None:
             raise UserError("--publish needs the forge: an origin remote libnix recognises, or --forge")
         forge.token()  # a missing token stops the run before any work
-    previous = _previous_run(outputs, opts.tag) if opts.publish and not opts.force else None
+    complete = all(p.exists() for p in outputs)
+    previous = (
+        manifests.read_release(outputs[2], opts.tag) if complete and opts.publish and not opts.force else None
+    )
     if not opts.force and not opts.dry_run and previous is None:
         clash = [p for p in outputs if p.exists()]
         if clash:
             raise UserError(f"{clash[0]} exists: pass --force to replace it")
     if opts.from_dir:
-        buildsystem.validate_layout(Path(opts.from_dir))
-    cargo_bin = None if (opts.from_dir or opts.dry_run) else exporter.find_cargo(opts.cargo)
+        layout.validate_layout(Path(opts.from_dir))
+    cargo_bin = None if (opts.from_dir or opts.dry_run) else generator.find_cargo(opts.cargo)
 
     created = False
     if opts.create_tag:
@@ -205,7 +213,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
                     "files (the forge serves pointers or content) or submodules"
                 )
             log("remote tarball verified: same hash")
-        pin = buildsystem.Pin(url, sha)
+        pin = pins.Pin(url, sha)
         asset_url = forge.asset_url(opts.tag, asset.name) if forge else None
         result = ReleaseResult(
             tag=opts.tag,
@@ -230,7 +238,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         if previous is not None and previous.get("commit") == ref.commit:
             _reuse(result, previous, outputs, log)
             if opts.verify:
-                _verify(export, opts, result, buildsystem.Report(), log)
+                _verify(export, opts, result, findings.Report(), log)
         else:
             _export(opts, ref, at, released, pin, result, cargo_bin, outputs, log, tarball.paths)
         if opts.publish:
@@ -248,17 +256,6 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         if created:
             gitrepo.delete_tag(repo, opts.tag)
         raise
-
-
-def _previous_run(outputs: tuple[Path, Path, Path, Path], tag: str) -> dict[str, object] | None:
-    """The manifest of an earlier complete run for this tag, if every output of it is there."""
-    if not all(p.exists() for p in outputs):
-        return None
-    try:
-        doc = json.loads(outputs[2].read_text())
-    except (OSError, ValueError):
-        return None
-    return doc if isinstance(doc, dict) and doc.get("tag") == tag else None
 
 
 def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Path, ...], log: Log) -> None:
@@ -283,7 +280,7 @@ def _export(
     ref: gitrepo.Ref,
     at: roots.Roots,
     released: tags.Released,
-    pin: buildsystem.Pin,
+    pin: pins.Pin,
     result: ReleaseResult,
     cargo_bin: str | None,
     outputs: tuple[Path, Path, Path, Path],
@@ -304,23 +301,23 @@ def _export(
                 raise UserError(f"cannot copy the build system from {src}: {first[2]}") from None
             except OSError as exc:
                 raise UserError(f"cannot copy the build system from {src}: {exc.strerror or exc}") from None
-            origin = buildsystem.Origin(src, (at.repo,))
+            origin = pins.Origin(src, (at.repo,))
         else:
             assert cargo_bin is not None
             origin = _generate(opts, ref, at, released.member, staged, cargo_bin, log)
-        deps = gitrepo.show_file(ref, at.in_repo(buildsystem.DEPENDENCIES))
-        if deps is not None and not (staged / buildsystem.DEPENDENCIES).exists():
-            (staged / buildsystem.DEPENDENCIES).write_bytes(deps)
-        layout = buildsystem.validate_layout(staged)
+        deps = gitrepo.show_file(ref, at.in_repo(names.DEPENDENCIES))
+        if deps is not None and not (staged / names.DEPENDENCIES).exists():
+            (staged / names.DEPENDENCIES).write_bytes(deps)
+        found = layout.validate_layout(staged)
         # the project's own binaries (root package, default members) first: the flake's default package
-        attributes = buildsystem.root_attributes(layout, released.binaries)
-        answers = recorded_answers(ref, at)
-        result.binaries, result.systems = buildsystem.binary_names(layout), systems(answers)
-        result.binary_cache = binary_cache(answers)
-        write_export_info(staged, result, layout.entry, attributes)
-        lock = gitrepo.show_file(ref, at.in_repo("flake.lock"))
+        attributes = layout.root_attributes(found, released.binaries)
+        recorded = answers.at_ref(ref, at)
+        result.binaries, result.systems = layout.binary_names(found), answers.systems(recorded)
+        result.binary_cache = answers.binary_cache(recorded)
+        manifests.write_export_info(staged, result, found.entry, attributes)
+        lock = gitrepo.show_file(ref, at.in_repo(names.FLAKE_LOCK))
         project_nixpkgs = flake_lock.nixpkgs_pin(lock.decode("utf-8", "replace")) if lock else None
-        report = buildsystem.rewrite(
+        report = rewrite.rewrite(
             staged, origin, pin, in_tarball, at.sub, keep_ifd=opts.keep_ifd, why_missing=_why_missing(ref),
             nixpkgs=project_nixpkgs[0] if project_nixpkgs else None,
         )  # fmt: skip
@@ -338,15 +335,13 @@ def _export(
         staged_asset = staging / asset.name
         # bz2 runs in C without the GIL: pack while the checks run, keep it only if they pass
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            packing = pool.submit(pack, staged, staged_asset, gitrepo.commit_time(ref))
+            packing = pool.submit(packing_asset.pack, staged, staged_asset, gitrepo.commit_time(ref))
             # the same checks as `libnix check` on the result: release never ships what check refuses
             _, found = check.inspect(staged, origin.source_roots, report=report)
             packing.result()
         if found is not None and found.url != pin.url:
             report.errors.append(
-                buildsystem.Finding(
-                    buildsystem.CALLER, 0, f"the sources are pinned to {found.url}, not {pin.url}"
-                )
+                findings.Finding(names.CALLER, 0, f"the sources are pinned to {found.url}, not {pin.url}")
             )
         result.report = report
         result.attributes = attributes
@@ -367,10 +362,10 @@ def _export(
         # the executable bit and symlinks, so hashing the directory spares decompressing the asset
         result.asset_sha256 = hash_directory(str(staged)).sha256
         result.snippets = snippets.render(result)
-        (staging / release_json.name).write_text(json.dumps(result.as_json(), indent=2) + "\n")
+        manifests.write_release(staging / release_json.name, result)
         (staging / snippet_file.name).write_text(snippets.markdown(result))
-        _move_into_place(staging, outputs)
-        write_manifest(at.project, export, result)
+        packing_asset.move_into_place(staging, outputs)
+        manifests.write_manifest(at.project, export, result)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
@@ -378,8 +373,8 @@ def _export(
 def _crates_to_move(opts: ReleaseOptions, ref: gitrepo.Ref, at: roots.Roots) -> tuple[int, str]:
     """What a dry run can say of the crates it would move without generating the build system."""
     if opts.from_dir:
-        return buildsystem.crates_on_api(Path(opts.from_dir)), "sources in --from"
-    lock = gitrepo.show_file(ref, at.in_repo("Cargo.lock"))
+        return verify.crates_on_api(Path(opts.from_dir)), "sources in --from"
+    lock = gitrepo.show_file(ref, at.in_repo(names.CARGO_LOCK))
     return crates_io.lock_crates(lock.decode("utf-8", "replace")) if lock else 0, "Cargo.lock packages"
 
 
@@ -387,14 +382,14 @@ def _verify_crates(export: Path, log: Log) -> None:
     """What a consumer's build downloads first, after the tag's tarball: every crate, asked for as
     nixpkgs' fetchurl asks (its agent). A refusal stops the release before anything is written."""
     crates = [f for f in online.fetches(export) if crates_io.is_crate(f.url)]
-    answers = online.ask_all(crates)
-    bad = [a for a in answers if a.error is not None]
+    replies = online.ask_all(crates)
+    bad = [a for a in replies if a.error is not None]
     if bad:
         network = all(a.status is None or a.status >= 500 for a in bad)
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         error = NetworkError if network else UserError
         raise error(f"a consumer's build cannot fetch {bad[0].fetch.url}: {bad[0].error}{more}")
-    log(f"crates verified: {len(answers)} .crate files reachable as nix's fetchurl asks")
+    log(f"crates verified: {len(replies)} .crate files reachable as nix's fetchurl asks")
 
 
 def _why_missing(ref: gitrepo.Ref) -> Callable[[str], str]:
@@ -418,7 +413,7 @@ def _why_missing(ref: gitrepo.Ref) -> Callable[[str], str]:
 
 
 def _verify(
-    export: Path, opts: ReleaseOptions, result: ReleaseResult, report: buildsystem.Report, log: Log
+    export: Path, opts: ReleaseOptions, result: ReleaseResult, report: findings.Report, log: Log
 ) -> None:
     """Evaluate the export as its consumers will, before it is moved into place or published."""
     where = f"--nixpkgs {opts.nixpkgs}" if opts.nixpkgs else "the pinned nixpkgs"
@@ -439,7 +434,7 @@ def _generate(
     staged: Path,
     cargo_bin: str,
     log: Log,
-) -> buildsystem.Origin:
+) -> pins.Origin:
     def on_line(line: str) -> None:
         log(f"  cargo: {line}")
 
@@ -451,126 +446,9 @@ def _generate(
             )
         if gitrepo.head_commit(repo) != ref.commit:
             raise UserError(f"HEAD is not {opts.tag}: check it out, or drop --no-worktree")
-        exporter.write_buildsystem(cargo_bin, at.project, staged, on_line, package)
-        return buildsystem.Origin(staged, (at.repo,))
+        generator.write_buildsystem(cargo_bin, at.project, staged, on_line, package)
+        return pins.Origin(staged, (at.repo,))
     with gitrepo.worktree(ref, tempfile.gettempdir()) as wt:
         log(f"exporting from a worktree of {opts.tag}" + (f" (package {package})" if package else ""))
-        exporter.write_buildsystem(cargo_bin, Path(wt) / at.sub, staged, on_line, package)
-        return buildsystem.Origin(staged, (Path(wt), at.repo))
-
-
-def pack(directory: Path, dest: Path, mtime: int) -> None:
-    """A byte-for-byte reproducible .tar.bz2: sorted entries, one mtime, root-owned, one top directory."""
-
-    def info(path: Path, arcname: str) -> tarfile.TarInfo:
-        st = path.lstat()
-        ti = tarfile.TarInfo(arcname)
-        ti.mtime = mtime
-        ti.uid = ti.gid = 0
-        ti.uname = ti.gname = ""
-        if path.is_symlink():
-            ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, os.readlink(path), 0o777
-        elif path.is_dir():
-            ti.type, ti.mode = tarfile.DIRTYPE, 0o755
-        else:
-            ti.size = st.st_size
-            ti.mode = 0o755 if st.st_mode & 0o100 else 0o644
-        return ti
-
-    top = directory.name
-    with open(dest, "wb") as raw, tarfile.open(fileobj=raw, mode="w:bz2", format=tarfile.GNU_FORMAT) as tar:
-        tar.addfile(info(directory, top))
-        for path in sorted(directory.rglob("*"), key=lambda p: p.relative_to(directory).parts):
-            ti = info(path, f"{top}/{path.relative_to(directory).as_posix()}")
-            if ti.isreg():
-                with open(path, "rb") as fh:
-                    tar.addfile(ti, fh)
-            else:
-                tar.addfile(ti)
-
-
-def _move_into_place(staging: Path, outputs: tuple[Path, ...]) -> None:
-    """Each output replaces its old self in one rename; an old export directory goes only afterwards."""
-    for dest in outputs:
-        src = staging / dest.name
-        if dest.is_dir() and not dest.is_symlink():
-            old = staging / (dest.name + ".old")
-            os.replace(dest, old)
-        os.replace(src, dest)
-
-
-EXPORT_INFO = "libnix-export.json"
-
-
-def write_export_info(
-    staged: Path,
-    result: ReleaseResult,
-    entry: str,
-    attributes: list[str],
-) -> None:
-    """What a consumer's nix reads from the export without importing anything (a file of a
-    fetchTarball): the entry point, the root crates, and the source pin its project_root holds. The
-    flake of `libnix init` builds cargo (libnix) from such a release this way; the export's own flake
-    reads its packages, apps and systems from here."""
-    doc = {
-        "version": 1,
-        "tag": result.tag,
-        "commit": result.commit,
-        "package": result.name,
-        "package_version": result.version,
-        "entry": entry,
-        "attributes": attributes,
-        "default": attributes[0] if attributes else None,
-        "binaries": result.binaries,
-        "systems": result.systems,
-        "source": {"url": result.url, "sha256": result.sha256.prefixed},
-    }
-    (staged / EXPORT_INFO).write_text(json.dumps(doc, indent=2) + "\n")
-
-
-def recorded_answers(ref: gitrepo.Ref, at: roots.Roots) -> dict[str, object]:
-    """What `libnix init` recorded for the project, as the tag has it."""
-    import yaml  # copier depends on PyYAML
-
-    recorded = gitrepo.show_file(ref, at.in_repo(template.ANSWERS))
-    try:
-        answers = yaml.safe_load(recorded) if recorded else None
-    except yaml.YAMLError:
-        answers = None
-    return answers if isinstance(answers, dict) else {}
-
-
-def binary_cache(answers: dict[str, object]) -> tuple[str, str] | None:
-    """(substituter URL, public key) of the binary cache the project's CI pushes to, if it has one."""
-    name = str(answers.get("binary_cache") or "")
-    if not name.startswith("cachix:") or not name[7:]:
-        return None
-    return f"https://{name[7:]}.cachix.org", str(answers.get("binary_cache_key") or "")
-
-
-def systems(answers: dict[str, object]) -> list[str]:
-    """The systems the project builds for: what `libnix init` recorded at the tag, else its default."""
-    chosen = answers.get("systems")
-    if isinstance(chosen, list) and chosen and all(isinstance(s, str) for s in chosen):
-        return chosen
-    return list(template.questions()["systems"]["default"])
-
-
-def write_manifest(repo: Path, export: Path, result: ReleaseResult) -> None:
-    """The small JSON file the template's flake.nix reads, so that a release never re-renders the flake."""
-    try:
-        rel = export.relative_to(repo).as_posix()
-    except ValueError:
-        return  # an export outside the repository is not the flake's
-    doc = {
-        "version": 1,
-        "tag": result.tag,
-        "export": rel,
-        "attributes": result.attributes,
-        "entry": result.entry,
-        "url": result.url,
-        "sha256": result.sha256.prefixed,
-        "asset": result.asset.name,
-        "asset_sha256": result.asset_sha256.prefixed if result.asset_sha256 else None,
-    }
-    atomic_write(repo / MANIFEST, json.dumps(doc, indent=2) + "\n")
+        generator.write_buildsystem(cargo_bin, Path(wt) / at.sub, staged, on_line, package)
+        return pins.Origin(staged, (Path(wt), at.repo))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scaffold.errors import UserError
-from scaffold.project import manifest as cargo
+from scaffold.project import manifest
 
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][\w.+-]*)?$")
 SEPARATORS = ("-v", "-", "@")  # <member>-v1.2.3, <member>-1.2.3, <member>@1.2.3
@@ -54,7 +54,7 @@ def named_member(tag: str, members: dict[str, tuple[str, str | None]]) -> tuple[
 
 def released(
     tag: str,
-    project: cargo.Project,
+    project: manifest.Project,
     members: dict[str, tuple[str, str | None]],
     member_binaries: dict[str, list[str]],
     *,
@@ -82,7 +82,7 @@ def released(
         return Released(name, version, f"{name}'s Cargo.toml at {where}", name, directory, [*binaries, *rest])
     if explicit:
         return Released(project.name, explicit, "--version", binaries=project.binaries)
-    from_tag = cargo.version_from_tag(tag)
+    from_tag = manifest.version_from_tag(tag)
     if project.version and project.version != PLACEHOLDER:
         return Released(project.name, project.version, f"Cargo.toml at {where}", binaries=project.binaries)
     said = "Cargo.toml says 0.0.0" if project.version == PLACEHOLDER else "Cargo.toml has no version"

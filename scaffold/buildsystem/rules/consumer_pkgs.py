@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING
 
 from scaffold.buildsystem import ifd
 from scaffold.buildsystem.findings import Finding
-from scaffold.buildsystem.pins import CALLER
 from scaffold.buildsystem.rules import Context, FileJob
 from scaffold.buildsystem.rules.fetcher_imports import builtin_twin
 from scaffold.buildsystem.rules.pinned_src import TARBALL
+from scaffold.names import CALLER
 from scaffold.nix import syntax as ns
 
 if TYPE_CHECKING:
