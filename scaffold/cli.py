@@ -33,7 +33,7 @@ def _width() -> int:
     except (KeyError, ValueError):
         pass
     try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+        return os.get_terminal_size((sys.__stdout__ or sys.stdout).fileno()).columns or 80
     except (AttributeError, ValueError, OSError):
         return 80
 
@@ -311,7 +311,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     else:
         print(f"{result.directory}: {report.files} files, nix parse: {report.parsed}")
         for pin in result.pins:
-            state = {None: "not downloaded", True: "verified", False: "MISMATCH"}[pin["verified"]]  # type: ignore[index]
+            state = {None: "not downloaded", True: "verified", False: "MISMATCH"}[pin["verified"]]
             print(f"  source pin {pin['url']} {pin['sha256']} ({state})")
         for finding in report.ifd:
             print(f"  IFD (evaluation reads a build output): {finding}")

@@ -6,6 +6,7 @@ import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from scaffold import names
 from scaffold.buildsystem import consumer_flake, crates_io, findings, layout, online, pins, verify
@@ -36,7 +37,7 @@ class CheckOptions:
 class CheckResult:
     directory: Path
     report: findings.Report
-    pins: list[dict[str, object]] = field(default_factory=list)
+    pins: list[dict[str, Any]] = field(default_factory=list)
     evaluated: list[Evaluation] = field(default_factory=list)
     built: list[Built] = field(default_factory=list)
     online: list[Answer] = field(default_factory=list)

@@ -14,6 +14,7 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scaffold.errors import ExternalError, UserError
 from scaffold.names import EXPORT_INFO
@@ -53,7 +54,7 @@ class Inputs:
 
 
 def _inputs(nixpkgs: str | None, fenix: str | None) -> Inputs:
-    found = []
+    found: list[str | None] = []
     for flag, path in (("--nixpkgs", nixpkgs), ("--fenix", fenix)):
         if path is None:
             found.append(None)
@@ -109,7 +110,7 @@ def build(root: Path, nixpkgs: str | None = None, fenix: str | None = None) -> l
     return [Built(attrs[0] if len(attrs) == 1 else f"packages.{system}", error=error or "nix built nothing")]
 
 
-def _flake(root: Path, given: Inputs, info: dict[str, object]) -> list[Evaluation]:
+def _flake(root: Path, given: Inputs, info: dict[str, Any]) -> list[Evaluation]:
     if not (root / "flake.nix").is_file():
         return [Evaluation("flake", "packages", error="the export has no flake.nix")]
     override = given.flake_flags()
@@ -123,14 +124,14 @@ def _flake(root: Path, given: Inputs, info: dict[str, object]) -> list[Evaluatio
 
     drv_paths = "ps: builtins.mapAttrs (_: p: builtins.mapAttrs (_: d: d.drvPath) p) ps"
     value, error = run("packages", drv_paths)
-    systems = [str(s) for s in info.get("systems") or []]  # type: ignore[attr-defined]
+    systems = [str(s) for s in info.get("systems") or []]
     if error is None and isinstance(value, dict):
         return [Evaluation("flake", f"packages.{s}", len(set(value.get(s, {}).values()))) for s in value]
     for system in systems:  # which system, which crate: only now, one at a time
         _, error_s = run(f"packages.{system}", "p: builtins.mapAttrs (_: d: d.drvPath) p")
         if error_s is None:
             continue
-        for attr in [*(str(a) for a in info.get("attributes") or []), "default"]:  # type: ignore[attr-defined]
+        for attr in [*(str(a) for a in info.get("attributes") or []), "default"]:
             _, error_a = run(f"packages.{system}.{_quote(attr)}", "d: d.drvPath")
             if error_a is not None:
                 return [Evaluation("flake", f"packages.{system}.{attr}", error=error_a)]

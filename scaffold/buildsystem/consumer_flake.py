@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from pathlib import Path
+from typing import Any
 
 from scaffold.buildsystem.findings import Finding
 from scaffold.buildsystem.pins import nix_string
@@ -66,7 +67,7 @@ def caller_inputs(root: Path) -> tuple[dict[str, tuple[str, Sha256]], list[Findi
     return found, problems
 
 
-def lock(inputs: dict[str, tuple[str, Sha256]]) -> dict[str, object]:
+def lock(inputs: dict[str, tuple[str, Sha256]]) -> dict[str, Any]:
     """flake.lock (version 7) of tarball inputs, each locked by the NAR hash the caller pins."""
     nodes: dict[str, object] = {}
     for name in INPUTS:
@@ -126,7 +127,7 @@ def lock_problems(root: Path) -> list[Finding]:
     out = []
     for name in INPUTS:
         have = nodes.get(name) if isinstance(nodes, dict) else None
-        if have != expected[name]:  # type: ignore[index]
+        if have != expected[name]:
             url, sha = inputs[name]
             out.append(Finding(LOCK, 0, f"{name} is not locked to the caller's pin ({url}, {sha.sri})"))
     return out

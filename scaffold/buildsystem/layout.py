@@ -88,7 +88,7 @@ def root_attributes(layout: Layout, prefer: list[str] | tuple[str, ...] = ()) ->
 
     def key(name: str) -> tuple[bool, int, str]:
         binary = names.get(name)
-        rank = prefer.index(binary) if binary in prefer else len(prefer)
+        rank = prefer.index(binary) if binary is not None and binary in prefer else len(prefer)
         return ("-bin-" not in name, rank, name)
 
     return sorted(crates, key=key)

@@ -22,12 +22,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from scaffold.buildsystem.layout import nix_files
 from scaffold.errors import UserError
 from scaffold.hashing.download import asked_at
 from scaffold.hashing.nixhash import Sha256, parse_sha256
 from scaffold.nix import syntax as ns
+
+if TYPE_CHECKING:
+    import requests
 
 # what nixpkgs' fetchurl (pkgs/build-support/fetchurl/builder.sh: `curl/$curlVersion Nixpkgs/$nixpkgsVersion`)
 # and nix's builtin fetchers (libstore/filetransfer.cc: `curl/$curlVersion Nix/$nixVersion`) send
@@ -129,7 +133,7 @@ def ask_all(
     return [f.result() for f in futures]
 
 
-def ask(session: object, fetch: Fetch, download: bool = False) -> Answer:
+def ask(session: requests.Session, fetch: Fetch, download: bool = False) -> Answer:
     """One URL, as its fetcher asks for it; 5xx and connection errors are tried again."""
     import requests
 
@@ -147,10 +151,8 @@ def ask(session: object, fetch: Fetch, download: bool = False) -> Answer:
     return answer
 
 
-def _once(session: object, fetch: Fetch, download: bool, answer: Answer) -> tuple[int, str | None]:
-    import requests
+def _once(session: requests.Session, fetch: Fetch, download: bool, answer: Answer) -> tuple[int, str | None]:
 
-    assert isinstance(session, requests.Session)
     headers = {"User-Agent": fetch.agent}
     url = asked_at(fetch.url)
     if fetch.git:  # what git's smart HTTP asks first
@@ -169,7 +171,7 @@ def _once(session: object, fetch: Fetch, download: bool, answer: Answer) -> tupl
     return resp.status_code, (f"HTTP {resp.status_code}" if resp.status_code >= 400 else None)
 
 
-def _check_hash(fetch: Fetch, resp: object) -> tuple[bool | None, str | None]:
+def _check_hash(fetch: Fetch, resp: requests.Response) -> tuple[bool | None, str | None]:
     """Whether the body is what the export pins, hashed as nix checks it."""
     from scaffold.hashing.sources import hash_tarball
 
@@ -181,7 +183,7 @@ def _check_hash(fetch: Fetch, resp: object) -> tuple[bool | None, str | None]:
         return False, f"malformed sha256 {fetch.sha256!r}"
     with tempfile.NamedTemporaryFile(prefix="libnix-online-") as tmp:
         flat = hashlib.sha256()
-        for chunk in resp.iter_content(1 << 20):  # type: ignore[attr-defined]
+        for chunk in resp.iter_content(1 << 20):
             tmp.write(chunk)
             flat.update(chunk)
         tmp.flush()

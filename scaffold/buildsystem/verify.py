@@ -141,12 +141,12 @@ def _check_paths(src: ns.Source, report: Report) -> None:
     if b'"/' not in src.data:
         return
     for binding in src.bindings():
-        name = ns.binding_name(src, binding)
-        value = binding.child_by_field_name("expression")
-        text = ns.string_value(src, value) if name in _READ_BINDINGS else None
-        if text and text.startswith("/"):
+        bound = ns.binding_name(src, binding)
+        expression = binding.child_by_field_name("expression")
+        literal = ns.string_value(src, expression) if bound in _READ_BINDINGS else None
+        if literal and literal.startswith("/"):
             report.errors.append(
-                Finding(rel, src.line(binding), f"{name} = absolute path {text} nix would read")
+                Finding(rel, src.line(binding), f"{bound} = absolute path {literal} nix would read")
             )
 
 

@@ -122,13 +122,14 @@ def run(args: list[str], env: dict[str, str], *, timeout: float | None = None) -
                     poller.unregister(fd)
                     open_fds.discard(fd)
         code = child.wait()
+        assert code is not None  # waited without a timeout
     finally:
         child.close()  # a timeout, Ctrl-C: the program does not outlive the call
     return Finished(code, b"".join(chunks[fds[0]]), b"".join(chunks[fds[1]]))
 
 
 def _spawn(args: list[str], env: dict[str, str], out: int, err: int) -> int:
-    actions = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
+    actions: list[tuple[int, ...]] = [(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, err, 2)]
     actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in _inherited()]
     return os.posix_spawnp(args[0], args, env, file_actions=actions, setsigdef=(signal.SIGPIPE,))
 

@@ -21,7 +21,7 @@ from scaffold.hashing.tarstream import FILE_TYPES, iter_tar
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import zipfile
-    from typing import BinaryIO
+    from typing import IO, BinaryIO
 
 _MAGICS: tuple[tuple[bytes, str], ...] = (
     (b"\x1f\x8b", "gz"),
@@ -41,6 +41,10 @@ def _corrupt() -> tuple[type[BaseException], ...]:
     tenth of nix-prefetch-url's run on a small tarball): its error counts once one of them ran."""
     lzma = sys.modules.get("lzma")
     return (*_CORRUPT, lzma.LZMAError) if lzma is not None else _CORRUPT
+
+
+def _zip_errors() -> tuple[type[BaseException], ...]:
+    return (zipfile.BadZipFile, zipfile.LargeZipFile, *_corrupt())
 
 
 def sniff(head: bytes) -> str:
@@ -72,27 +76,27 @@ def split_path(name: bytes, what: str) -> tuple[bytes, ...]:
     return parts
 
 
-def _decompressed(stream: BinaryIO) -> BinaryIO:
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[arg-type]
+def _decompressed(stream: BinaryIO) -> IO[bytes]:
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream, CHUNK)  # type: ignore[type-var]  # any readable binary stream
     kind = sniff(buffered.peek(6)[:6])
     if kind == "gz":
-        return io.BufferedReader(_GzipMembers(buffered), CHUNK)  # type: ignore[return-value]
+        return io.BufferedReader(_GzipMembers(buffered), CHUNK)
     if kind == "bz2":
         import bz2  # each decompressor only for its own archives
 
-        return bz2.BZ2File(buffered)  # type: ignore[return-value]
+        return bz2.BZ2File(buffered)
     if kind == "xz":
-        return _Checked(io.BufferedReader(_XzStreams(buffered), CHUNK))  # type: ignore[return-value]
+        return _Checked(io.BufferedReader(_XzStreams(buffered), CHUNK))  # type: ignore[return-value]  # read() alone is used
     if kind == "lzma":
         import lzma
 
-        return lzma.LZMAFile(buffered, format=lzma.FORMAT_ALONE)  # type: ignore[return-value]
+        return lzma.LZMAFile(buffered, format=lzma.FORMAT_ALONE)
     if kind == "zst":
         import zstandard  # only for .tar.zst
 
         reader = zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True)
-        return io.BufferedReader(reader, CHUNK)  # type: ignore[arg-type, return-value]
-    return buffered  # type: ignore[return-value]
+        return io.BufferedReader(reader, CHUNK)
+    return buffered
 
 
 _INPUT = 1 << 16
@@ -113,7 +117,7 @@ class _Members(io.RawIOBase):
         """Up to `limit` bytes of output (b"" when a step gave none yet), None at the end."""
         raise NotImplementedError
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # io's Buffer: 3.12+
         while not self._done:
             out = self._next(len(buffer))
             if out is None:
@@ -213,7 +217,7 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
                 continue  # the archive's "./" itself
             kind = member.kind
             if kind in FILE_TYPES:
-                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)  # type: ignore[arg-type]
+                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)
             elif kind in (b"5", b"D"):
                 builder.add_dir(parts)
             elif kind == b"2":
@@ -221,7 +225,7 @@ def feed_tar_stream(builder: NarBuilder, stream: BinaryIO, what: str) -> None:
             elif kind == b"1" and member.size:
                 # a pax hard link with data: written through the link, so the file both names share
                 # holds the link's data and mode (libarchive)
-                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)  # type: ignore[arg-type]
+                builder.add_file(parts, member.size, bool(member.mode & 0o100), body)
                 builder.add_hardlink(split_path(member.linkname, what), parts)
             elif kind == b"1":
                 builder.add_hardlink(parts, split_path(member.linkname, what))
@@ -279,7 +283,7 @@ def feed_zip(builder: NarBuilder, path: str, what: str) -> None:
                 else:
                     with zf.open(info) as reader:
                         builder.add_file(parts, info.file_size, bool(mode & 0o100), reader)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, *_corrupt()) as exc:
+    except _zip_errors() as exc:
         raise UserError(f"{what} is corrupt or truncated: {_reason(exc)}") from None
 
 

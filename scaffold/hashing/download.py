@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import IO
 
 from scaffold.errors import NetworkError, UserError
 
@@ -28,7 +28,7 @@ def asked_at(url: str) -> str:
     return best[0] + url[len(best[1]) :] if best[1] else url
 
 
-def download(url: str, dest: BinaryIO, progress: Progress | None = None) -> int:
+def download(url: str, dest: IO[bytes], progress: Progress | None = None) -> int:
     """Write the body of `url` to `dest`; return its size. 4xx is the user's error, the rest is ours."""
     import requests  # deferred: `libnix --help` must stay fast
 

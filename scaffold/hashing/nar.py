@@ -21,7 +21,7 @@ from scaffold.errors import UserError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import BinaryIO
+    from typing import IO, BinaryIO
 
 CHUNK = 1 << 20
 SPOOL_MEMORY = 32 << 20
@@ -60,11 +60,11 @@ class _Digest:
         self._held: list[bytes] = []
         self._size = 0
         self._sha: object | None = None
-        self.update = self._hold
+        self.update: Callable[[bytes], None] = self._hold
 
     def _hold(self, data: bytes) -> None:
         if self._sha is not None:
-            self._sha.update(data)  # type: ignore[attr-defined]
+            self._sha.update(data)  # type: ignore[attr-defined]  # hashlib's object: hashlib is imported late
             return
         self._held.append(bytes(data))
         self._size += len(data)
@@ -77,16 +77,16 @@ class _Digest:
 
     def digest(self) -> bytes:
         if self._sha is not None:
-            return self._sha.digest()  # type: ignore[attr-defined, no-any-return]
+            return self._sha.digest()  # type: ignore[attr-defined]  # a hashlib object, typed object: not imported at start
         return _builtin_sha256(b"".join(self._held))
 
 
 def _builtin_sha256(data: bytes) -> bytes:
     try:
-        from _sha2 import sha256  # CPython >= 3.12
+        from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12, no stubs
     except ImportError:
         try:
-            from _sha256 import sha256  # type: ignore[no-redef]  # CPython 3.11
+            from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11, no stubs
         except ImportError:  # a Python built without its own hashes
             from hashlib import sha256
     return sha256(data).digest()
@@ -99,7 +99,7 @@ class _Spool:
         self._file: BinaryIO | None = None  # made by the first early file: most archives have none
         self._end = 0
 
-    def put(self, reader: BinaryIO, size: int) -> int:
+    def put(self, reader: IO[bytes], size: int) -> int:
         if self._file is None:
             import tempfile
 
@@ -143,7 +143,7 @@ class _Node:
         executable: bool = False,
         size: int = 0,
         target: bytes = b"",
-        reader: BinaryIO | None = None,  # file content: a live reader (only during add_file),
+        reader: IO[bytes] | None = None,  # file content: a live reader (only during add_file),
         offset: int = -1,  # or a spool offset, or gone once emitted
     ) -> None:
         self.kind, self.path, self.executable, self.size, self.target = kind, path, executable, size, target
@@ -219,7 +219,7 @@ class NarBuilder:
         self._attach(parent, name, _Node("link", _join(parent.path, name), target=target))
         self._advance()
 
-    def add_file(self, parts: tuple[bytes, ...], size: int, executable: bool, reader: BinaryIO) -> None:
+    def add_file(self, parts: tuple[bytes, ...], size: int, executable: bool, reader: IO[bytes]) -> None:
         """Consume `size` bytes of `reader` before returning: straight into the hash when it is this
         file's turn, else into the spool."""
         parent, name = self._arrive(parts)
@@ -313,9 +313,9 @@ class NarBuilder:
 
     def _close_from(self, depth: int) -> None:
         """Close the directories of the previous path from `depth` on (depth 1 = its first component)."""
-        node = self._root
+        node: _Node | None = self._root
         for i, name in enumerate(self._last):
-            node = node.children.get(name)  # type: ignore[assignment]
+            node = node.children.get(name) if node is not None else None
             if node is None or node.kind != "dir":
                 return
             if i + 1 >= depth:

@@ -17,6 +17,8 @@ from scaffold.hashing.nixhash import Sha256, parse_sha256
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import IO, Any
+
     from scaffold.hashing.download import Progress
 
 
@@ -108,10 +110,10 @@ def hash_directory(path: str) -> HashResult:
     return HashResult(path, "directory", Sha256(digest), stats)
 
 
-def _hash_feeder(feed: archive.Feeder, *, strip_top: bool, **kw: object) -> tuple[Sha256, NarStats]:
+def _hash_feeder(feed: archive.Feeder, *, strip_top: bool, **kw: Any) -> tuple[Sha256, NarStats]:
     """Stream first; an archive whose order breaks streaming is read again holding every file."""
     try:
-        builder = NarBuilder(strip_top=strip_top, **kw)  # type: ignore[arg-type]
+        builder = NarBuilder(strip_top=strip_top, **kw)
         feed(builder)
     except OrderViolation:
         builder = NarBuilder(strip_top=strip_top, eager=False)
@@ -169,9 +171,9 @@ class _Listing:
         self._note(parts)
         self._builder.add_symlink(parts, target)
 
-    def add_file(self, parts: tuple[bytes, ...], size: int, executable: bool, reader: object) -> None:
+    def add_file(self, parts: tuple[bytes, ...], size: int, executable: bool, reader: IO[bytes]) -> None:
         self._note(parts)
-        self._builder.add_file(parts, size, executable, reader)  # type: ignore[arg-type]
+        self._builder.add_file(parts, size, executable, reader)
 
     def add_hardlink(self, parts: tuple[bytes, ...], target: tuple[bytes, ...]) -> None:
         self._note(parts)
@@ -192,7 +194,7 @@ def hash_git(ref: gitrepo.Ref, *, listing: bool = False) -> HashResult:
         with gitrepo.archive_stream(ref) as stream:
             if dirs is None:  # read while git archive starts: the two git processes run side by side
                 dirs = gitrepo.tree_dirs(ref)
-            archive.feed_tar_stream(target, stream, f"git archive of {ref.label}")  # type: ignore[arg-type]
+            archive.feed_tar_stream(target, stream, f"git archive of {ref.label}")  # type: ignore[arg-type]  # _Listing forwards to a NarBuilder
 
     sha, stats = _hash_feeder(feed, strip_top=False, is_dir=is_dir)
     return HashResult(ref.label, "git", sha, stats, ref.commit, frozenset(paths) if listing else None)

@@ -114,7 +114,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     result.at = at
     own = workflows.own_release_workflow(at.repo) if at.repo.exists() else None
     toolchain = manifest.read_toolchain(root) if root.exists() else None
-    defaults = (
+    defaults: dict[str, Any] = (
         project_defaults(root, project, own, toolchain, at) if root.exists() else {"project_dir": at.sub}
     )
     data["project_dir"] = at.sub  # computed, never asked: where the workflows run

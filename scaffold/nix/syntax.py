@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tree_sitter import Node, Parser, Query, Tree
+    from tree_sitter import Language, Node, Parser, Query, Tree
 
 PATHS = ("path_expression", "hpath_expression", "spath_expression")
 STRINGS = ("string_expression", "indented_string_expression")
@@ -24,7 +24,7 @@ _KINDS = (
 
 
 @functools.cache
-def _language():
+def _language() -> Language:
     import tree_sitter_nix
     from tree_sitter import Language
 
@@ -64,7 +64,10 @@ class Source:
     def root(self) -> Node:
         return self.tree.root_node
 
-    def text(self, node: Node) -> str:
+    def text(self, node: Node | None) -> str:
+        """The source of a node; "" for a part the tree does not have (a recovered syntax error)."""
+        if node is None:
+            return ""
         return self.data[node.start_byte : node.end_byte].decode("utf-8", "replace")
 
     @staticmethod
@@ -143,7 +146,10 @@ def call(src: Source, node: Node | None) -> tuple[str | None, list[Node]]:
     node = unparen(node)
     args: list[Node] = []
     while node is not None and node.type == "apply_expression":
-        args.append(node.child_by_field_name("argument"))
+        argument = node.child_by_field_name("argument")
+        if argument is None:  # a syntax error tree-sitter recovered from
+            return None, []
+        args.append(argument)
         node = unparen(node.child_by_field_name("function"))
     if not args:
         return None, []
@@ -224,6 +230,11 @@ def bound_name(src: Source, node: Node) -> str | None:
     return binding_name(src, parent) if parent is not None and parent.type == "binding" else None
 
 
+def _operator(src: Source, node: Node) -> str | None:
+    operator = node.child_by_field_name("operator")
+    return src.text(operator) if operator is not None else None
+
+
 def top_expression(src: Source) -> Node | None:
     """The file's expression, past comments and parentheses (a caller's function, a default.nix's)."""
     return unparen(next((c for c in src.root.named_children if c.type != "comment"), None))
@@ -236,11 +247,8 @@ def is_parameter(src: Source, func: Node, name: str) -> bool:
     formals = func.child_by_field_name("formals")
     if formals is None:
         return False
-    return any(
-        f.type == "formal" and f.child_by_field_name("name") is not None
-        and src.text(f.child_by_field_name("name")) == name
-        for f in formals.named_children
-    )  # fmt: skip
+    names = (f.child_by_field_name("name") for f in formals.named_children if f.type == "formal")
+    return any(n is not None and src.text(n) == name for n in names)
 
 
 def resolve(src: Source, var: Node) -> Node | None:
@@ -276,7 +284,7 @@ def source_of(src: Source, node: Node | None) -> Node | None:
             if target is None:
                 return node
             node = target
-        elif node.type == "binary_expression" and src.text(node.child_by_field_name("operator")) == "+":
+        elif node.type == "binary_expression" and _operator(src, node) == "+":
             node = node.child_by_field_name("left")
         elif node.type in STRINGS:
             first = next((c for c in node.named_children), None)

@@ -36,7 +36,7 @@ def nixpkgs_pin(lock_text: str) -> tuple[Pin, str] | None:
         sha = parse_sha256(locked["narHash"])
     except UserError:
         return None
-    original = node.get("original") or {}
+    original = (node or {}).get("original") or {}
     ref = original.get("ref") if isinstance(original, dict) else None
     rev = str(locked.get("rev") or "")[:12]
     label = " at ".join(p for p in (ref, rev) if p) or url

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scaffold import names
 from scaffold.buildsystem import (
@@ -258,15 +259,15 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         raise
 
 
-def _reuse(result: ReleaseResult, previous: dict[str, object], outputs: tuple[Path, ...], log: Log) -> None:
+def _reuse(result: ReleaseResult, previous: dict[str, Any], outputs: tuple[Path, ...], log: Log) -> None:
     """Publishing again what an earlier run exported (an interrupted upload): nothing is rebuilt."""
     log(f"{outputs[0].name} of this commit exists: publishing it as it is")
     asset = previous.get("asset") or {}
     digest = ((asset.get("hash") or {}) if isinstance(asset, dict) else {}).get("nix32")
     result.asset_sha256 = Sha256(nix32_decode(str(digest))) if digest else None
-    result.attributes = list(previous.get("attributes") or [])  # type: ignore[call-overload]
-    result.binaries = dict(previous.get("binaries") or {})  # type: ignore[call-overload]
-    result.systems = list(previous.get("systems") or [])  # type: ignore[call-overload]
+    result.attributes = list(previous.get("attributes") or [])
+    result.binaries = dict(previous.get("binaries") or {})
+    result.systems = list(previous.get("systems") or [])
     cache = previous.get("binary_cache")
     if isinstance(cache, dict) and cache.get("url"):
         result.binary_cache = (str(cache["url"]), str(cache.get("public_key") or ""))
@@ -308,13 +309,13 @@ def _export(
         deps = gitrepo.show_file(ref, at.in_repo(names.DEPENDENCIES))
         if deps is not None and not (staged / names.DEPENDENCIES).exists():
             (staged / names.DEPENDENCIES).write_bytes(deps)
-        found = layout.validate_layout(staged)
+        shape = layout.validate_layout(staged)
         # the project's own binaries (root package, default members) first: the flake's default package
-        attributes = layout.root_attributes(found, released.binaries)
+        attributes = layout.root_attributes(shape, released.binaries)
         recorded = answers.at_ref(ref, at)
-        result.binaries, result.systems = layout.binary_names(found), answers.systems(recorded)
+        result.binaries, result.systems = layout.binary_names(shape), answers.systems(recorded)
         result.binary_cache = answers.binary_cache(recorded)
-        manifests.write_export_info(staged, result, found.entry, attributes)
+        manifests.write_export_info(staged, result, shape.entry, attributes)
         lock = gitrepo.show_file(ref, at.in_repo(names.FLAKE_LOCK))
         project_nixpkgs = flake_lock.nixpkgs_pin(lock.decode("utf-8", "replace")) if lock else None
         report = rewrite.rewrite(
