@@ -22,7 +22,7 @@ from typing import Any
 import forge_server
 import pytest
 import yaml
-from conftest import REPO, commit_all, git
+from helpers import REPO, commit_all, git
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, tagged_hello
+from helpers import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, tagged_hello
 
 from scaffold.buildsystem.rules import build_time_arguments
 from scaffold.nix import syntax as nixsyntax

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, commit_all, git, libnix
+from helpers import REPO, commit_all, git, libnix
 
 
 def _one_line_error(proc: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import forge_server
-from conftest import REPO, commit_all, forge_tarball, git, libnix, store
+from helpers import REPO, commit_all, forge_tarball, git, libnix, store
 
 CRATE = "derivations/hello-0.1.0-bin-a6a06cbe35800f65.nix"
 # an evaluation-time read of a derivation's output, where the derivation's attributes force it

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, need_shared
+from helpers import REPO, need_shared
 
 FULL = ("fixtures", "cargo-libnix-full")
 

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import NIX_ENV, REPO
+from helpers import NIX_ENV, REPO
 
 STUB = REPO / "tests" / "stubs" / "nixpkgs"
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, commit_all, forge_tarball, git, libnix
+from helpers import NIX_ENV, commit_all, forge_tarball, git, libnix
 
 from scaffold.hashing.sources import HashOptions, compute
 

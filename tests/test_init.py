@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NIX_ENV, REPO, commit_all, flake, git, libnix
+from helpers import NIX_ENV, REPO, commit_all, flake, git, libnix
 
 STUBS = REPO / "tests" / "stubs"
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]

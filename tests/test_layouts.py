@@ -10,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, nix_eval, store
+from helpers import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix, nix_eval, store
 
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 MAIN = 'fn main() {\n    println!("hello");\n}\n'

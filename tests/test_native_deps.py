@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, commit_all, libnix
+from helpers import NIX_ENV, REPO, commit_all, libnix
 
 from scaffold.project import native_deps
 

@@ -11,7 +11,7 @@ import re
 import shutil
 from pathlib import Path
 
-from conftest import REPO, libnix, need_shared, registry_file, tagged_hello
+from helpers import REPO, libnix, need_shared, registry_file, tagged_hello
 
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
 TAG_URL = "https://github.com/acme/hello/archive/refs/tags/v0.1.0.tar.gz"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import forge_server
 import pytest
-from conftest import REPO, commit_all, git, libnix
+from helpers import REPO, commit_all, git, libnix
 
 from scaffold import __version__
 

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NIX_ENV, REPO, libnix, need_shared, store, tagged_hello
+from helpers import NIX_ENV, REPO, libnix, need_shared, store, tagged_hello
 
 TOY = REPO / "tests" / "toy_build"
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")

@@ -23,7 +23,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from conftest import HELLO, NIX_ENV, Referee, fixed_path, libnix, registry_file, store, tagged_hello
+from helpers import HELLO, NIX_ENV, Referee, fixed_path, libnix, registry_file, store, tagged_hello
 from test_real_build import FAKE, TOY, host_rustc
 
 

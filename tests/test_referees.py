@@ -11,7 +11,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import agree, libnix, need_shared, referees
+from helpers import agree, libnix, need_shared, referees
 from test_hash_vs_nix import TREES
 
 from scaffold.hashing.sources import HashOptions, compute

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
+from helpers import NIX_ENV, REPO, commit_all, forge_tarball, git, libnix
 
 from scaffold.hashing.nixhash import nix32_decode
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO, commit_all, git, libnix
+from helpers import REPO, commit_all, git, libnix
 from test_init import _template_copy, assert_generated_files_are_valid
 
 INSTALL = "nixbuild/nix-quick-install-action@v34"
