@@ -14,37 +14,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import (  # noqa: F401
-    FIXTURES,
-    FLAKES,
-    HELLO,
+from helpers import (
     NIX28,
-    NIX226,
-    NIX226_ROOT,
-    NIX_CONFIG,
-    NIX_ENV,
-    NO_IFD,
     REPO,
-    SHARED,
     Nix,
     Referee,
-    _QuietHandler,
-    agree,
+    QuietHandler,
     commit_all,
-    fixed_path,
-    flake,
     forge_tarball,
     git,
     libnix,
     need_nix226,
     need_shared,
     need_tool,
-    nix_eval,
-    referees,
-    registry_file,
-    shim_flags,
     store,
-    tagged_hello,
 )
 
 
@@ -73,7 +56,7 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real HTTP server on 127.0.0.1 (fresh port) serving a directory: (base URL, directory)."""
     root = tmp_path / "www"
     root.mkdir()
-    handler = functools.partial(_QuietHandler, directory=str(root))
+    handler = functools.partial(QuietHandler, directory=str(root))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -167,7 +167,7 @@ def libnix(*args: str, cwd: Path | None = None, env: dict[str, str] | None = Non
     )
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
