@@ -35,6 +35,7 @@ FAKE_CARGO_ROOT_FORM picks the project_root form: `../.` (default, as the real c
   fail     prints a few lines and exits 101
   nothing  exits 0 and writes nothing
   sleep    writes half the files, then sleeps (for Ctrl-C tests); FAKE_CARGO_PIDFILE gets its pid
+FAKE_CARGO_ENV_LOG=FILE appends the environment it was given to FILE (a test of what libnix passes on).
 """
 
 from __future__ import annotations
@@ -328,6 +329,9 @@ def with_lock_checksums(text: str, checksums: dict[tuple[str, str], str]) -> str
 
 
 def main(argv: list[str]) -> int:
+    if os.environ.get("FAKE_CARGO_ENV_LOG"):  # tests/test_environ.py: what the generator was given
+        with open(os.environ["FAKE_CARGO_ENV_LOG"], "a") as log:
+            log.write("== cargo (libnix)\n" + "".join(f"{k}={v}\n" for k, v in os.environ.items()))
     package = None
     if argv[2:3] == ["-p"]:
         package, argv = argv[3], argv[:2] + argv[4:]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scaffold.environ import without_tokens
 from scaffold.errors import UserError
 from scaffold.forge import detect
 from scaffold.git import repo as gitrepo
@@ -161,15 +162,16 @@ def render(
     import copier
 
     try:
-        copier.run_copy(
-            src,
-            dest,
-            data=data,
-            user_defaults=defaults,
-            defaults=not ask,
-            vcs_ref=ref,
-            quiet=True,
-            overwrite=True,
-        )
+        with without_tokens():  # copier runs git with os.environ
+            copier.run_copy(
+                src,
+                dest,
+                data=data,
+                user_defaults=defaults,
+                defaults=not ask,
+                vcs_ref=ref,
+                quiet=True,
+                overwrite=True,
+            )
     except (copier.errors.CopierError, ValueError) as exc:
         raise UserError(f"the template refused the answers: {str(exc).splitlines()[0]}") from None

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scaffold.environ import child_env, without_tokens
 from scaffold.errors import ExternalError, UserError
 from scaffold.fsutil import atomic_write
 from scaffold.git import repo as gitrepo
@@ -130,13 +131,14 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     try:
         # a newer template's new facts take the project's values; its new questions are asked on a terminal
         facts = project_defaults(root, manifest.read_project(root), None, toolchain, at)
-        copier.run_update(
-            root, answers_file=ANSWERS, data=data, defaults=not opts.ask, overwrite=True,
-            conflict="inline", vcs_ref=ref, quiet=True, user_defaults=facts,
-            skip_answered=True,
-            # a subdirectory project's workflows live at the repository's root: merged below, not here
-            exclude=[".github"] if at.sub else (),
-        )  # fmt: skip
+        with without_tokens():  # copier runs git with os.environ
+            copier.run_update(
+                root, answers_file=ANSWERS, data=data, defaults=not opts.ask, overwrite=True,
+                conflict="inline", vcs_ref=ref, quiet=True, user_defaults=facts,
+                skip_answered=True,
+                # a subdirectory project's workflows live at the repository's root: merged below, not here
+                exclude=[".github"] if at.sub else (),
+            )  # fmt: skip
     except (copier.errors.CopierError, ValueError) as exc:
         raise ExternalError(f"copier update failed: {str(exc).splitlines()[0]}") from None
     if at.sub:
@@ -195,7 +197,7 @@ def _update_workflows(
             proc = subprocess.run(
                 ["git", "merge-file", "-p", "-L", "before updating", "-L", "last update", "-L",
                  "after updating", str(ours), str(base), str(theirs)],
-                capture_output=True,
+                capture_output=True, env=child_env(),
             )  # fmt: skip
             if proc.returncode < 0 or proc.returncode > 127:
                 raise ExternalError(f"git merge-file failed on {rel}: {proc.stderr.decode().strip()}")
