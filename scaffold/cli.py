@@ -179,7 +179,8 @@ def _cmd_hash(args: argparse.Namespace) -> int:
 
     bar = Bar("downloading")
     try:
-        result = run(HashOptions(args.source, args.tag, args.rev, args.repo, args.expect), progress=bar)
+        opts = HashOptions(source=args.source, tag=args.tag, rev=args.rev, repo=args.repo, expect=args.expect)
+        result = run(opts, progress=bar)
     finally:
         bar.close()
     if args.json:
@@ -298,8 +299,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     bar, asking = Bar("downloading"), Bar("asking", count=True)
     try:
         opts = CheckOptions(
-            args.directory, args.tarball, args.verify_remote, args.strict, args.eval, args.nixpkgs,
-            args.fenix, args.build, args.online,
+            directory=args.directory, tarball=args.tarball, verify_remote=args.verify_remote,
+            strict=args.strict, eval=args.eval, nixpkgs=args.nixpkgs, fenix=args.fenix, build=args.build,
+            online=args.online,
         )  # fmt: skip
         result = run(opts, bar, asking)
     finally:
@@ -341,8 +343,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
     ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
     opts = InitOptions(
-        args.directory, tuple(args.data), not ask, args.pretend, args.force, args.template, args.vcs_ref,
-        args.offline,
+        directory=args.directory, data=tuple(args.data), defaults=not ask, pretend=args.pretend,
+        force=args.force, template=args.template, vcs_ref=args.vcs_ref, offline=args.offline,
     )  # fmt: skip
     result = run_init(opts, log=_log)
     if result.already:
@@ -380,7 +382,10 @@ def _cmd_update(args: argparse.Namespace) -> int:
     from scaffold.init.update import UpdateOptions, run_update
 
     ask = not args.defaults and sys.stdin.isatty() and sys.stdout.isatty()
-    opts = UpdateOptions(args.directory, tuple(args.data), args.template, args.vcs_ref, args.offline, ask)
+    opts = UpdateOptions(
+        directory=args.directory, data=tuple(args.data), template=args.template, vcs_ref=args.vcs_ref,
+        offline=args.offline, ask=ask,
+    )  # fmt: skip
     result = run_update(opts, log=_log)
     for key, value in result.answers.items():
         why = "" if key == "toolchain_sha256" else " (from rust-toolchain.toml)"

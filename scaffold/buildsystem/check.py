@@ -20,7 +20,7 @@ from scaffold.hashing.sources import hash_tarball, hash_url
 from scaffold.nix import tool as nixtool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckOptions:
     directory: str = "."
     tarball: str | None = None

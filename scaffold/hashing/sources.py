@@ -27,6 +27,7 @@ class HashOptions:
 
     def __init__(
         self,
+        *,
         source: str | None = None,
         tag: str | None = None,
         rev: str | None = None,

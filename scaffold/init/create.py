@@ -35,7 +35,7 @@ from scaffold.project import manifest, native_deps
 GITIGNORE_LINES = ("result", "result-*", "/target")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class InitOptions:
     directory: str = "."
     data: tuple[str, ...] = ()

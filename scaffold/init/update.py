@@ -35,7 +35,7 @@ from scaffold.names import ANSWERS
 from scaffold.project import manifest
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UpdateOptions:
     directory: str = "."
     data: tuple[str, ...] = ()

@@ -1,12 +1,38 @@
-"""The release asset: the export packed as a byte-for-byte reproducible `.tar.bz2`, and the outputs moved
-into place, each in one rename, only once everything passed.
+"""The files a release writes, named once: the export directory, its asset packed as a byte-for-byte
+reproducible `.tar.bz2`, the release manifest and the consumer snippets; moved into place, each in one
+rename, only once everything passed.
 """
 
 from __future__ import annotations
 
 import os
 import tarfile
+from dataclasses import dataclass
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Outputs:
+    export: Path  # libnix-VERSION+TAG/
+    asset: Path  # libnix-VERSION+TAG.tar.bz2
+    release_json: Path  # libnix-VERSION+TAG.release.json
+    snippets: Path  # libnix-VERSION+TAG.snippets.md
+
+    @classmethod
+    def of(cls, project: Path, out_dir: str | None, tag: str, version: str) -> Outputs:
+        name = f"libnix-{version}+{tag}".replace("/", "-")
+        export = Path(out_dir).resolve() if out_dir else project / name
+        base = export.name
+        return cls(
+            export,
+            export.with_name(base + ".tar.bz2"),
+            export.with_name(base + ".release.json"),
+            export.with_name(base + ".snippets.md"),
+        )
+
+    @property
+    def all(self) -> tuple[Path, Path, Path, Path]:
+        return (self.export, self.asset, self.release_json, self.snippets)
 
 
 def pack(directory: Path, dest: Path, mtime: int) -> None:
@@ -39,9 +65,9 @@ def pack(directory: Path, dest: Path, mtime: int) -> None:
                 tar.addfile(ti)
 
 
-def move_into_place(staging: Path, outputs: tuple[Path, ...]) -> None:
+def move_into_place(staging: Path, outputs: Outputs) -> None:
     """Each output replaces its old self in one rename; an old export directory goes only afterwards."""
-    for dest in outputs:
+    for dest in outputs.all:
         src = staging / dest.name
         if dest.is_dir() and not dest.is_symlink():
             old = staging / (dest.name + ".old")
