@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from scaffold import __version__
+from scaffold import __version__, views
 from scaffold.errors import LibnixError, one_line
 
 HASH_FORMATS = ("nix32", "sri", "base16", "prefixed")
@@ -196,6 +196,11 @@ def _json(doc: object) -> str:
     return json.dumps(doc, indent=2)
 
 
+def _print(lines: list[str]) -> None:
+    for line in lines:
+        print(line)
+
+
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -245,45 +250,7 @@ def _cmd_release(args: argparse.Namespace) -> int:
     if args.json:
         print(_json(result.as_json()))
         return 0
-    if result.dry_run:
-        print(f"dry run: {result.tag} at {result.commit}")
-        if result.member:
-            print(f"  member   {result.member} (the workspace member the tag names)")
-        if result.project_dir:
-            print(f"  project  {result.project_dir}/ of the repository (its whole tarball is pinned)")
-        print(f"  version  {result.version} (from {result.version_from})")
-        print(f"  url      {result.url}")
-        print(f"  sha256   {result.sha256.prefixed}")
-        if result.crates_moved:
-            moved = f"{result.crates_moved} ({result.crates_from})"
-            print(f"  crates   {moved} to fetch from static.crates.io, not crates.io's API (403 to nix)")
-        print(f"  would write {result.export_dir}/, {result.asset.name}, release.json and snippets")
-        return 0
-    print(f"exported {result.export_dir}")
-    print(f"  source   {result.url}")
-    print(f"  sha256   {result.sha256.prefixed}")
-    assert result.asset_sha256 is not None
-    print(f"  asset    {result.asset} ({result.asset_sha256.prefixed})")
-    if result.nixpkgs:
-        print(f"  nixpkgs  {result.nixpkgs[0]} (from {result.nixpkgs[1]})")
-    if result.crates_moved:
-        moved = f"{result.crates_moved} sources moved to static.crates.io"
-        print(f"  crates   {moved} (crates.io's API refuses nix)")
-    for attr in result.attributes:
-        print(f"  package  {attr}")
-    if result.published is not None:
-        pub = result.published
-        state = "uploaded" if pub.uploaded else "already there, identical"
-        print(f"  release  {pub.release_url} ({'created' if pub.created_release else 'existing'})")
-        print(f"  download {pub.asset_url} ({state})")
-    print("\nConsumers build it with their own nixpkgs, no import-from-derivation:\n")
-    print(result.snippets["build"])
-    print("From a flake (all systems, their nixpkgs):\n")
-    print(result.snippets["flake"])
-    print("From plain nix, with their package set:\n")
-    print(result.snippets["nix"])
-    print("As an overlay:\n")
-    print(result.snippets["overlay"])
+    _print(views.dry_run(result) if result.dry_run else views.release(result))
     return 0
 
 
@@ -307,34 +274,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         asking.close()
-    report = result.report
     if args.json:
         print(_json(result.as_json()))
     else:
-        print(f"{result.directory}: {report.files} files, nix parse: {report.parsed}")
-        for pin in result.pins:
-            state = {None: "not downloaded", True: "verified", False: "MISMATCH"}[pin["verified"]]
-            print(f"  source pin {pin['url']} {pin['sha256']} ({state})")
-        for finding in report.ifd:
-            print(f"  IFD (evaluation reads a build output): {finding}")
-        if result.nix:
-            print(f"  asked {result.nix}")
-        for evaluation in result.evaluated:
-            if evaluation.error is None:
-                print(f"  nix eval {evaluation} (no IFD)")
-        for built in result.built:
-            if built.error is None:
-                print(f"  nix build {built.attribute}: {built.out}")
-        if result.online:
-            answers = result.online
-            fine = [a for a in answers if a.error is None]
-            verified = sum(1 for a in fine if a.verified)
-            how = f", {verified} downloaded and hashed as pinned" if verified else ""
-            print(f"  online: {len(answers)} URLs asked as nix fetches them: {len(fine)} reachable{how}, "
-                  f"{len(answers) - len(fine)} not")  # fmt: skip
-        for finding in report.errors:
-            print(f"  error: {finding}")
-        print("ok" if result.ok else f"FAILED: {len(report.errors)} problem(s)")
+        _print(views.check(result))
     return result.exit_code
 
 
@@ -347,34 +290,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
         force=args.force, template=args.template, vcs_ref=args.vcs_ref, offline=args.offline,
     )  # fmt: skip
     result = run_init(opts, log=_log)
-    if result.already:
-        print(f"{result.directory} is already set up by libnix: nothing changed (use `libnix update`)")
-        return 0
-    verb = "would write" if result.pretend else "wrote"
-    for rel in result.created_crate:
-        print(f"  {verb} {rel} (a new crate)")
-    for rel in result.written:
-        print(f"  {verb} {result.shown(rel)}")
-    for rel in result.kept:
-        print(f"  kept   {rel} (yours)")
-    if result.native:
-        where = "would go in" if result.pretend else "in"
-        print(f"  native inputs from Cargo.lock ({where} Cargo.dependencies.nix):")
-        for line in result.native:
-            print(f"    {line}")
     for warning in result.warnings:
         print(f"libnix: warning: {warning}", file=sys.stderr)
-    for note in result.notes:
-        print(f"  note: {note}")
-    if result.flake_ref:
-        where = result.flake_ref
-        print(
-            f"  the project is in {where[2:]}/ of its repository: the workflows sit at the repository's root "
-            f"and run there; from the root, `nix develop {where}`; other flakes name it `?dir={where[2:]}` "
-            f"(github:OWNER/REPO?dir={where[2:]})"
-        )
-    if not result.pretend:
-        print(f"\n{result.directory} is ready: `nix develop`, then `cargo build` (CARGO_BACKEND=nix).")
+    _print(views.init(result))
     return 0
 
 
@@ -387,29 +305,16 @@ def _cmd_update(args: argparse.Namespace) -> int:
         offline=args.offline, ask=ask,
     )  # fmt: skip
     result = run_update(opts, log=_log)
-    for key, value in result.answers.items():
-        why = "" if key == "toolchain_sha256" else " (from rust-toolchain.toml)"
-        print(f"  answer {key} = {value}{why}")
     for warning in result.warnings:
         _log(f"libnix: warning: {warning}")
-    if result.native and "Cargo.dependencies.nix" in result.changed:
-        print("  native inputs from Cargo.lock (in Cargo.dependencies.nix):")
-        for line in result.native:
-            print(f"    {line}")
-    if not result.changed:
-        print(f"{result.directory}: already up to date with the template ({result.to_version})")
-        return 0
-    for rel in result.changed:
-        mark = " (CONFLICT: resolve the <<<<<<< markers)" if rel in result.conflicts else ""
-        print(f"  updated {rel}{mark}")
+    _print(views.update(result))
     if result.conflicts:
+        listed = ", ".join(result.conflicts)
         print(
-            f"libnix: error: {len(result.conflicts)} file(s) conflict with your edits: "
-            + ", ".join(result.conflicts),
+            f"libnix: error: {len(result.conflicts)} file(s) conflict with your edits: {listed}",
             file=sys.stderr,
         )
         return 1
-    print("review with `git diff`, then commit")
     return 0
 
 
