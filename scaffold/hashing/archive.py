@@ -15,7 +15,8 @@ import zlib
 from collections.abc import Callable, Iterator
 
 from scaffold.errors import UserError
-from scaffold.hashing.nar import CHUNK, NarBuilder
+from scaffold.hashing.nar import NarBuilder
+from scaffold.hashing.spool import CHUNK
 from scaffold.hashing.tarstream import FILE_TYPES, iter_tar
 
 TYPE_CHECKING = False

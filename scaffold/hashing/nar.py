@@ -18,14 +18,13 @@ import re
 from collections.abc import Callable
 
 from scaffold.errors import UserError
+from scaffold.hashing.digest import Digest
+from scaffold.hashing.spool import CHUNK, Spool
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import IO, BinaryIO
+    from typing import IO
 
-CHUNK = 1 << 20
-SPOOL_MEMORY = 32 << 20
-SMALL_NAR = 256 << 10  # up to here Python's own SHA-256 hashes the NAR: no OpenSSL to load
 _BELOW_SLASH = re.compile(rb"[\x00-\x2e]")
 
 
@@ -47,88 +46,6 @@ _NODE = nar_str(b"node")
 
 class OrderViolation(Exception):
     """The archive's order broke the streaming assumption; hash again with eager=False."""
-
-
-class _Digest:
-    """SHA-256 of the NAR. Loading OpenSSL (hashlib) costs a tenth of nix-prefetch-url's whole run on a
-    small tarball, and Python's own SHA-256 is slower on large inputs: the first SMALL_NAR bytes are
-    kept, and past them OpenSSL's hash takes over (a stale bound `update` still forwards to it)."""
-
-    __slots__ = ("_held", "_sha", "_size", "update")
-
-    def __init__(self) -> None:
-        self._held: list[bytes] = []
-        self._size = 0
-        self._sha: object | None = None
-        self.update: Callable[[bytes], None] = self._hold
-
-    def _hold(self, data: bytes) -> None:
-        if self._sha is not None:
-            self._sha.update(data)  # type: ignore[attr-defined]  # hashlib's object: hashlib is imported late
-            return
-        self._held.append(bytes(data))
-        self._size += len(data)
-        if self._size > SMALL_NAR:
-            import hashlib
-
-            self._sha = sha = hashlib.sha256(b"".join(self._held))
-            self._held.clear()
-            self.update = sha.update
-
-    def digest(self) -> bytes:
-        if self._sha is not None:
-            return self._sha.digest()  # type: ignore[attr-defined]  # a hashlib object, typed object: not imported at start
-        return _builtin_sha256(b"".join(self._held))
-
-
-def _builtin_sha256(data: bytes) -> bytes:
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found]  # CPython >= 3.12, no stubs
-    except ImportError:
-        try:
-            from _sha256 import sha256  # type: ignore[import-not-found]  # CPython 3.11, no stubs
-        except ImportError:  # a Python built without its own hashes
-            from hashlib import sha256
-    return sha256(data).digest()
-
-
-class _Spool:
-    """One append-only store for early files: memory first, a temporary file past SPOOL_MEMORY."""
-
-    def __init__(self) -> None:
-        self._file: BinaryIO | None = None  # made by the first early file: most archives have none
-        self._end = 0
-
-    def put(self, reader: IO[bytes], size: int) -> int:
-        if self._file is None:
-            import tempfile
-
-            self._file = tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY)  # type: ignore[assignment]  # noqa: SIM115 (closed in close())
-        assert self._file is not None
-        offset = self._end
-        self._file.seek(offset)
-        left = size
-        while left:
-            chunk = reader.read(min(CHUNK, left))
-            if not chunk:
-                raise UserError("archive is truncated: a file ends before its declared size")
-            self._file.write(chunk)
-            left -= len(chunk)
-        self._end += size
-        return offset
-
-    def copy(self, offset: int, size: int, update: Callable[[bytes], object]) -> None:
-        assert self._file is not None
-        self._file.seek(offset)
-        left = size
-        while left:
-            chunk = self._file.read(min(CHUNK, left))
-            update(chunk)
-            left -= len(chunk)
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
 
 
 class _Node:
@@ -186,13 +103,13 @@ class NarBuilder:
         eager: bool = True,
         is_dir: Callable[[bytes, bytes], bool] | None = None,
     ) -> None:
-        self._sha = _Digest()
+        self._sha = Digest()
         self._sha.update(_MAGIC)
         self.stats = NarStats(nar_bytes=len(_MAGIC))
         self._strip_top = strip_top
         self._eager = eager
         self._is_dir = is_dir or (lambda _parent, _name: True)
-        self._spool = _Spool()
+        self._spool = Spool()
         self._root = _Node("dir", b"")
         self._last: tuple[bytes, ...] = ()
         # emission stack: directories opened in the NAR, innermost last
