@@ -22,9 +22,12 @@ from scaffold.git import roots
 from scaffold.init import answers, template, workflows
 from scaffold.init.defaults import (
     Log,
+    decided_by_files,
+    found_summary,
     manifest_hash,
     offline_hint,
     parse_data,
+    planned_native,
     project_defaults,
     render,
     same_file,
@@ -101,9 +104,52 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     parent = root if root.exists() else next(p for p in root.parents if p.exists())
     if not os.access(parent, os.W_OK):
         raise UserError(f"cannot write to {parent}: permission denied")
-    known = template.questions()
-    data = parse_data(opts.data, known)
+    plan = _plan(opts, root, result, log)
+    if opts.template:
+        src, ref = opts.template, opts.vcs_ref
+    else:
+        cache, ref = template.versioned_source()
+        src = template.portable(Path(cache))  # the answers file is committed: no machine's home in it
+    with tempfile.TemporaryDirectory(prefix="libnix-init-") as tmp:
+        rendered = Path(tmp) / "out"
+        render(src, ref, rendered, plan.data, plan.defaults, ask=plan.asking)
+        if plan.asking:
+            _pin_chosen_toolchain(src, ref, rendered, opts.offline, result, {"project_dir": plan.at.sub})
+        if _answer(rendered, "flake_file") in ("False", "false") and (root / "flake.nix").is_file():
+            result.warnings.append(OWN_FLAKE)
+        files = _compare(rendered, plan.at, opts.force, result)
+        _advise(plan.own, files, rendered, result)
+        if plan.new_crate:
+            result.created_crate = ["Cargo.toml", "src/main.rs"]
+        ignores = _missing_ignores(root) if root.exists() else list(GITIGNORE_LINES)
+        if ignores:
+            result.written.append(".gitignore")
+        if opts.pretend:
+            result.native = plan.native
+            return result
+        try:
+            _write(plan.at, rendered, result, plan.new_crate, str(plan.defaults["project_name"]), ignores)
+            fill_native_deps(root, result.native, result.warnings)
+        except OSError as exc:
+            raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
+    return result
 
+
+@dataclass
+class _Plan:
+    """What init renders the template with, and what it found on the way."""
+
+    at: roots.Roots
+    data: dict[str, Any]  # answers given (--data) or computed: never asked
+    defaults: dict[str, Any]  # the project's facts, the defaults of the questions
+    new_crate: bool  # an empty or new directory: a minimal crate is written first
+    own: str | None  # the project's own release workflow, if it has one
+    asking: bool  # copier asks on the terminal
+    native: list[str]  # what Cargo.lock's crates need, for the summary and a pretend run
+
+
+def _plan(opts: InitOptions, root: Path, result: InitResult, log: Log) -> _Plan:
+    data = parse_data(opts.data, template.questions())
     new_crate = not root.exists() or _is_empty(root)
     if not new_crate and not (root / "Cargo.toml").is_file():
         raise UserError(
@@ -121,19 +167,7 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     if new_crate:
         defaults.update(project_name=data.get("project_name") or manifest.crate_name_for(root), binaries=[])
         defaults["binaries"] = [defaults["project_name"]]
-    channel = data.get("toolchain_channel", defaults.get("toolchain_channel"))
-    if channel == "version" and not data.get("toolchain_sha256"):
-        version = data.get("toolchain_version") or defaults.get("toolchain_version", "")
-        if not version:
-            raise UserError(
-                "toolchain_channel=version needs toolchain_version (e.g. --data toolchain_version=1.87.0)"
-            )
-        digest = manifest_hash(version, opts.offline)
-        if digest:
-            data["toolchain_sha256"] = digest
-        else:
-            result.warnings.append(offline_hint(version))
-
+    _pin_given_toolchain(data, defaults, opts.offline, result)
     own_flake = (root / "flake.nix").is_file() and not opts.force and "flake_file" not in data
     asking = not opts.defaults
     if own_flake:
@@ -143,141 +177,74 @@ def run_init(opts: InitOptions, log: Log = lambda _m: None) -> InitResult:
     elif "flake_file" not in data:
         data["flake_file"] = True  # nothing of the project's to keep: not a question
     # what Cargo.lock's crates need, for the summary and a pretend run (a real one refreshes the file)
-    native = _planned_native(root) if (asking or opts.pretend) and root.exists() else []
+    native = planned_native(root) if (asking or opts.pretend) and root.exists() else []
     if asking:
-        _decided_by_files(toolchain, defaults, data)
+        decided_by_files(toolchain, defaults, data)
         log("\n".join(found_summary(at, project, defaults, own, own_flake, toolchain, native)))
-
-    if opts.template:
-        src, ref = opts.template, opts.vcs_ref
-    else:
-        cache, ref = template.versioned_source()
-        src = template.portable(Path(cache))  # the answers file is committed: no machine's home in it
-    with tempfile.TemporaryDirectory(prefix="libnix-init-") as tmp:
-        rendered = Path(tmp) / "out"
-        render(src, ref, rendered, data, defaults, ask=asking)
-        if asking:
-            _pin_chosen_toolchain(src, ref, rendered, opts.offline, result, {"project_dir": at.sub})
-        if _answer(rendered, "flake_file") in ("False", "false") and (root / "flake.nix").is_file():
-            result.warnings.append(OWN_FLAKE)
-        skip = set(template.skip_if_exists())
-        files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
-        for rel in files:
-            target = _target(at, rel)
-            if rel in skip and target.exists():
-                result.kept.append(rel)
-            elif target.exists() and same_file(target, rendered / rel):
-                result.unchanged.append(rel)
-            elif target.exists() and not opts.force:
-                result.conflicts.append(rel)
-            else:
-                result.written.append(rel)
-        if result.conflicts:
-            raise UserError(
-                f"these files exist and differ from the template: {', '.join(result.conflicts)} "
-                "(pass --force to replace them)"
-            )
-        if (
-            own
-            and any(f.endswith("workflows/libnix-ci.yml") for f in files)
-            and not any(f.endswith("workflows/libnix-release.yml") for f in files)
-        ):
-            action = _answer(rendered, "libnix_action")
-            result.warnings.append(
-                f"{own} releases on tags: libnix adds no release workflow beside it. To attach the pinned "
-                f"build system to your releases, add to its job: `- uses: {action}` "
-                'with `publish: "true"` (after actions/checkout with fetch-depth: 0)'
-            )
-        cache = _answer(rendered, "binary_cache")
-        if cache and any(f.endswith(".yml") and f.startswith(".github/") for f in files):
-            note = (
-                f"the workflows push to the binary cache {cache} with the repository secret "
-                "CACHIX_AUTH_TOKEN (cachix.org: the cache's settings, auth tokens); without it they only pull"
-            )
-            if not _answer(rendered, "binary_cache_key"):
-                note += ". Give consumers its public key: `libnix update --data binary_cache_key=KEY`"
-            result.notes.append(note)
-        if new_crate:
-            result.created_crate = ["Cargo.toml", "src/main.rs"]
-        ignores = _missing_ignores(root) if root.exists() else list(GITIGNORE_LINES)
-        if ignores:
-            result.written.append(".gitignore")
-        if opts.pretend:
-            result.native = native
-            return result
-        try:
-            _write(at, rendered, result, new_crate, str(defaults["project_name"]), ignores)
-            fill_native_deps(root, result.native, result.warnings)
-        except OSError as exc:
-            raise UserError(f"cannot write to {exc.filename or root}: {exc.strerror}") from None
-    return result
+    return _Plan(at, data, defaults, new_crate, own, asking, native)
 
 
-def _planned_native(root: Path) -> list[str]:
-    return native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
-
-
-def _decided_by_files(
-    toolchain: manifest.Toolchain | None, defaults: dict[str, Any], data: dict[str, Any]
+def _pin_given_toolchain(
+    data: dict[str, Any], defaults: dict[str, Any], offline: bool, result: InitResult
 ) -> None:
-    """What the project's files already answer is not asked: a rust-toolchain file decides the toolchain
-    and its targets; a forge other than GitHub has no GitHub workflows to add."""
-    if toolchain is not None:
-        for key in ("toolchain_channel", "toolchain_version", "targets"):
-            if key in defaults and key not in data:
-                data[key] = defaults[key]
-    if defaults.get("forge", "none") not in ("github", "none") and "ci" not in data:
-        data["ci"] = False
+    """A pinned toolchain (toolchain_channel=version) gets its channel manifest's hash."""
+    channel = data.get("toolchain_channel", defaults.get("toolchain_channel"))
+    if channel != "version" or data.get("toolchain_sha256"):
+        return
+    version = data.get("toolchain_version") or defaults.get("toolchain_version", "")
+    if not version:
+        raise UserError(
+            "toolchain_channel=version needs toolchain_version (e.g. --data toolchain_version=1.87.0)"
+        )
+    digest = manifest_hash(version, offline)
+    if digest:
+        data["toolchain_sha256"] = digest
+    else:
+        result.warnings.append(offline_hint(version))
 
 
-def found_summary(
-    at: roots.Roots,
-    project: manifest.Project | None,
-    facts: dict[str, Any],
-    own: str | None,
-    own_flake: bool,
-    toolchain: manifest.Toolchain | None,
-    native: list[str],
-) -> list[str]:
-    """What libnix found, said once before any question: what it will write follows from these."""
-    lines = ["libnix found:"]
-    if project is None:
-        lines.append(
-            f"  a new binary crate {facts.get('project_name')} (Cargo.toml and src/main.rs are written)"
+def _compare(rendered: Path, at: roots.Roots, force: bool, result: InitResult) -> list[str]:
+    """Every rendered file against the project's: kept, unchanged, written, or in conflict (refused
+    whole, before anything is written, unless --force)."""
+    skip = set(template.skip_if_exists())
+    files = sorted(p.relative_to(rendered).as_posix() for p in rendered.rglob("*") if p.is_file())
+    for rel in files:
+        target = _target(at, rel)
+        if rel in skip and target.exists():
+            result.kept.append(rel)
+        elif target.exists() and same_file(target, rendered / rel):
+            result.unchanged.append(rel)
+        elif target.exists() and not force:
+            result.conflicts.append(rel)
+        else:
+            result.written.append(rel)
+    if result.conflicts:
+        raise UserError(
+            f"these files exist and differ from the template: {', '.join(result.conflicts)} "
+            "(pass --force to replace them)"
         )
-    else:
-        kind = "workspace" if project.is_workspace else "crate"
-        lines.append(
-            f"  {kind} {project.name} {project.version or '(no version)'}, edition {project.edition}"
+    return files
+
+
+def _advise(own: str | None, files: list[str], rendered: Path, result: InitResult) -> None:
+    """What the person should know of the workflows: a release workflow of their own, a binary cache."""
+    ci = any(f.endswith("workflows/libnix-ci.yml") for f in files)
+    if own and ci and not any(f.endswith("workflows/libnix-release.yml") for f in files):
+        action = _answer(rendered, "libnix_action")
+        result.warnings.append(
+            f"{own} releases on tags: libnix adds no release workflow beside it. To attach the pinned "
+            f"build system to your releases, add to its job: `- uses: {action}` "
+            'with `publish: "true"` (after actions/checkout with fetch-depth: 0)'
         )
-        if project.members:
-            lines.append(f"  members: {', '.join(project.members)}")
-        if project.binaries:
-            lines.append(f"  binaries: {', '.join(project.binaries)}")
-    if toolchain is not None:
-        pinned = toolchain.version or toolchain.channel
-        lines.append(f"  toolchain: {pinned} (from rust-toolchain; not asked)")
-    else:
-        lines.append("  toolchain: no rust-toolchain file (you choose it below)")
-    if facts.get("forge", "none") != "none":
-        lines.append(f"  forge: {facts['forge']} {facts.get('repo_owner')}/{facts.get('repo_name')}")
-    else:
-        lines.append("  forge: no origin remote libnix knows (GitHub workflows are offered)")
-    if facts.get("default_branch"):
-        lines.append(f"  default branch: {facts['default_branch']}")
-    if facts.get("tag_patterns"):
-        lines.append(f"  release tags: {', '.join(facts['tag_patterns'])}")
-    if native:
-        lines.append(f"  native inputs from Cargo.lock: {'; '.join(native)}")
-    if own_flake:
-        lines.append(
-            "  flake.nix: yours; by default it stays and imports libnix's outputs from nix/libnix.nix"
+    cache = _answer(rendered, "binary_cache")
+    if cache and any(f.endswith(".yml") and f.startswith(".github/") for f in files):
+        note = (
+            f"the workflows push to the binary cache {cache} with the repository secret "
+            "CACHIX_AUTH_TOKEN (cachix.org: the cache's settings, auth tokens); without it they only pull"
         )
-    if own:
-        lines.append(f"  {own}: your release workflow; libnix adds none beside it by default")
-    where = f"{at.project}" + (f" (workflows at the repository's root, {at.repo})" if at.sub else "")
-    lines.append(f"  files go to {where}")
-    return lines
+        if not _answer(rendered, "binary_cache_key"):
+            note += ". Give consumers its public key: `libnix update --data binary_cache_key=KEY`"
+        result.notes.append(note)
 
 
 def _pin_chosen_toolchain(

@@ -17,7 +17,7 @@ from scaffold.forge import detect
 from scaffold.git import repo as gitrepo
 from scaffold.git import roots
 from scaffold.init import workflows
-from scaffold.project import manifest
+from scaffold.project import manifest, native_deps
 
 Log = Callable[[str], None]
 
@@ -175,3 +175,70 @@ def render(
             )
     except (copier.errors.CopierError, ValueError) as exc:
         raise UserError(f"the template refused the answers: {str(exc).splitlines()[0]}") from None
+
+
+def planned_native(root: Path) -> list[str]:
+    return native_deps.summary(native_deps.plan(native_deps.locked_packages(root)))
+
+
+def decided_by_files(
+    toolchain: manifest.Toolchain | None, defaults: dict[str, Any], data: dict[str, Any]
+) -> None:
+    """What the project's files already answer is not asked: a rust-toolchain file decides the toolchain
+    and its targets; a forge other than GitHub has no GitHub workflows to add."""
+    if toolchain is not None:
+        for key in ("toolchain_channel", "toolchain_version", "targets"):
+            if key in defaults and key not in data:
+                data[key] = defaults[key]
+    if defaults.get("forge", "none") not in ("github", "none") and "ci" not in data:
+        data["ci"] = False
+
+
+def found_summary(
+    at: roots.Roots,
+    project: manifest.Project | None,
+    facts: dict[str, Any],
+    own: str | None,
+    own_flake: bool,
+    toolchain: manifest.Toolchain | None,
+    native: list[str],
+) -> list[str]:
+    """What libnix found, said once before any question: what it will write follows from these."""
+    lines = ["libnix found:"]
+    if project is None:
+        lines.append(
+            f"  a new binary crate {facts.get('project_name')} (Cargo.toml and src/main.rs are written)"
+        )
+    else:
+        kind = "workspace" if project.is_workspace else "crate"
+        lines.append(
+            f"  {kind} {project.name} {project.version or '(no version)'}, edition {project.edition}"
+        )
+        if project.members:
+            lines.append(f"  members: {', '.join(project.members)}")
+        if project.binaries:
+            lines.append(f"  binaries: {', '.join(project.binaries)}")
+    if toolchain is not None:
+        pinned = toolchain.version or toolchain.channel
+        lines.append(f"  toolchain: {pinned} (from rust-toolchain; not asked)")
+    else:
+        lines.append("  toolchain: no rust-toolchain file (you choose it below)")
+    if facts.get("forge", "none") != "none":
+        lines.append(f"  forge: {facts['forge']} {facts.get('repo_owner')}/{facts.get('repo_name')}")
+    else:
+        lines.append("  forge: no origin remote libnix knows (GitHub workflows are offered)")
+    if facts.get("default_branch"):
+        lines.append(f"  default branch: {facts['default_branch']}")
+    if facts.get("tag_patterns"):
+        lines.append(f"  release tags: {', '.join(facts['tag_patterns'])}")
+    if native:
+        lines.append(f"  native inputs from Cargo.lock: {'; '.join(native)}")
+    if own_flake:
+        lines.append(
+            "  flake.nix: yours; by default it stays and imports libnix's outputs from nix/libnix.nix"
+        )
+    if own:
+        lines.append(f"  {own}: your release workflow; libnix adds none beside it by default")
+    where = f"{at.project}" + (f" (workflows at the repository's root, {at.repo})" if at.sub else "")
+    lines.append(f"  files go to {where}")
+    return lines
