@@ -101,32 +101,9 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     result = UpdateResult(root, from_version=str(answers.get("_commit", "")))
     toolchain = manifest.read_toolchain(root)
     _follow_toolchain(toolchain, answers, data, opts.offline, result)
+    src, ref = _template_source(opts, answers, result.from_version)
     if opts.template:
-        src, ref = opts.template, opts.vcs_ref
         data["_src_path"] = src
-    else:
-        src, ref = template.versioned_source()
-        recorded = str(answers.get("_src_path", ""))
-        where = Path(recorded).expanduser()
-        if template.is_cache(recorded) and where.resolve() != Path(src).resolve():
-            # made with libnix's template, elsewhere (another cache location, another machine): copier
-            # reads the old version from the recorded place, so the installed template goes there too
-            src, ref = template.versioned_source(repo=where)
-        elif recorded and where.resolve() != Path(src).resolve() and opts.vcs_ref is None:
-            if "://" not in recorded and ":" not in recorded.split("/")[0] and not where.is_dir():
-                raise UserError(
-                    f"the template recorded in {ANSWERS} ({recorded}) is not on this machine: "
-                    "update from a libnix checkout with --template PATH [--vcs-ref REF]"
-                )
-            src = recorded  # a project made from a libnix checkout stays with it
-            ref = None
-        if not template.has_version(str(Path(src).expanduser()), result.from_version):
-            raise UserError(
-                f"the template version {result.from_version} that made this project is not in {src}: "
-                "update from a libnix checkout with --template PATH [--vcs-ref REF]"
-            )
-        if opts.vcs_ref:
-            ref = opts.vcs_ref
     result.to_version = ref or "latest"
     try:
         # a newer template's new facts take the project's values; its new questions are asked on a terminal
@@ -147,6 +124,44 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     stale = past_support(str(answers_file.read(root).get("nixpkgs_ref", "")))
     if stale:
         result.warnings.append(stale)
+    _what_changed(at, root, result)
+    return result
+
+
+def _template_source(
+    opts: UpdateOptions, answers: dict[str, Any], from_version: str
+) -> tuple[str, str | None]:
+    """Where the template comes from, and at which version: --template, else libnix's own (installed in
+    the recorded place when the project was made with libnix's template elsewhere), else the libnix
+    checkout the project was made from."""
+    if opts.template:
+        return opts.template, opts.vcs_ref
+    src, version = template.versioned_source()
+    ref: str | None = version
+    recorded = str(answers.get("_src_path", ""))
+    where = Path(recorded).expanduser()
+    if template.is_cache(recorded) and where.resolve() != Path(src).resolve():
+        # made with libnix's template, elsewhere (another cache location, another machine): copier
+        # reads the old version from the recorded place, so the installed template goes there too
+        src, ref = template.versioned_source(repo=where)
+    elif recorded and where.resolve() != Path(src).resolve() and opts.vcs_ref is None:
+        if "://" not in recorded and ":" not in recorded.split("/")[0] and not where.is_dir():
+            raise UserError(
+                f"the template recorded in {ANSWERS} ({recorded}) is not on this machine: "
+                "update from a libnix checkout with --template PATH [--vcs-ref REF]"
+            )
+        src = recorded  # a project made from a libnix checkout stays with it
+        ref = None
+    if not template.has_version(str(Path(src).expanduser()), from_version):
+        raise UserError(
+            f"the template version {from_version} that made this project is not in {src}: "
+            "update from a libnix checkout with --template PATH [--vcs-ref REF]"
+        )
+    return src, opts.vcs_ref or ref
+
+
+def _what_changed(at: roots.Roots, root: Path, result: UpdateResult) -> None:
+    """The files the update changed, named from the project's directory, and those left in conflict."""
     status = (
         gitrepo.git(str(root), "status", "--porcelain", "--untracked-files=all").stdout.decode().splitlines()
     )
@@ -157,7 +172,6 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
         path = at.repo / in_repo
         if path.is_file() and CONFLICT_MARK in path.read_text(errors="replace"):
             result.conflicts.append(rel)
-    return result
 
 
 def _update_workflows(
