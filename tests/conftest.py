@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib
 import json
 import shutil
 import subprocess
@@ -67,26 +68,24 @@ def http_dir(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         server.server_close()
 
 
+def _serving(module: str) -> Iterator[object]:
+    """A local server module's `start()`: its state while the test runs, then the server stopped."""
+    server, state = importlib.import_module(module).start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
 @pytest.fixture
-def registry():
+def registry() -> Iterator[object]:
     """tests/registry_server.py: crates.io (403 to nix's agent), static.crates.io and other hosts."""
-    import registry_server
-
-    server, state = registry_server.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    yield from _serving("registry_server")
 
 
 @pytest.fixture
-def forge():
+def forge() -> Iterator[object]:
     """The local forge (tests/forge_server.py): GitHub, Gitea, GitLab and sourcehut on 127.0.0.1."""
-    import forge_server
-
-    server, state = forge_server.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    yield from _serving("forge_server")
 
 
 @pytest.fixture(scope="session")

@@ -668,3 +668,4 @@ def test_the_export_pins_the_nixpkgs_of_the_projects_flake_lock(make_repo, tmp_p
         "  nixpkgs  https://github.com/NixOS/nixpkgs/archive/25.11.tar.gz (from cargo (libnix)'s caller)"
         in proc.stdout
     )
+    assert "commit the project's flake.lock (`nix flake lock`)" in proc.stderr

@@ -119,6 +119,12 @@ class Export:
                 if project_nixpkgs
                 else "cargo (libnix)'s caller"
             )
+            if not project_nixpkgs:  # a branch has no hash to pin offline: the project's lock has one
+                self.log(
+                    f"note: consumers without a nixpkgs of their own get {inputs['nixpkgs'][0]}, which cargo "
+                    "(libnix) pinned; commit the project's flake.lock (`nix flake lock`) to give them the "
+                    "nixpkgs your CI builds with"
+                )
             result.nixpkgs = (inputs["nixpkgs"][0], whose)
         report.attributes = attributes
         return report
