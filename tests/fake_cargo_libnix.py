@@ -35,6 +35,18 @@ FAKE_CARGO_ROOT_FORM picks the project_root form: `../.` (default, as the real c
   fail     prints a few lines and exits 101
   nothing  exits 0 and writes nothing
   sleep    writes half the files, then sleeps (for Ctrl-C tests); FAKE_CARGO_PIDFILE gets its pid
+  newest   the newest generation of upstream's generator (nixcloud/cargo master-libnix; the commit of each
+           construct is named where it is written below): the output directory is managed
+           (nix_files.rs `ensure_garbage_collected_directory`, commit 34640778: a `.cargo-libnix-managed`
+           marker, a non-empty directory without it refused, all but the marker and `gc/` wiped); crates
+           named `crate-N-V.tar.gz` (nix_code.rs `generate_src`, commit 2595daa0); the caller's
+           project_root rendered "." for `write-nix-buildsystem --out-dir` and "../../.." under
+           target/release/nix, Cargo.dependencies.nix read from there (cargo_build_caller.nix.handlebars,
+           commit 70c93d68), and copied into an --out-dir export; root crates `src = pkgs.fetchurl { url;
+           sha256; }` with `unpackPhase = "";` when --url/--hash are given (both required), else
+           `builtins.filterSource (…) /abs/workspace` (nix_code.rs `generate_src`, commit 2595daa0).
+           FAKE_CARGO_GC=1 leaves what a build run leaves: gc/result and gc/target.drv, symlinks into
+           /nix/store
 FAKE_CARGO_ENV_LOG=FILE appends the environment it was given to FILE (a test of what libnix passes on).
 """
 
@@ -328,6 +340,45 @@ def with_lock_checksums(text: str, checksums: dict[tuple[str, str], str]) -> str
     return REGISTRY_SRC.sub(sub, text)
 
 
+MARKER = ".cargo-libnix-managed"
+
+
+def newest_preflight(out: Path, opts: dict[str, str]) -> str | None:
+    """nix_files.rs (34640778) `ensure_garbage_collected_directory`, and write-nix-buildsystem's
+    required --url/--hash: an error message, or None once the directory is ready to be written."""
+    if "--out-dir" in opts and not ("--url" in opts and "--hash" in opts):
+        return "error: write-nix-buildsystem needs both --url and --hash"
+    if out.exists() and any(out.iterdir()) and not (out / MARKER).exists():
+        return f"Directory '{out}' exists but is not managed by cargo-libnix."
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in out.iterdir():
+        if entry.name in (MARKER, "gc"):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            import shutil
+
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    (out / MARKER).write_text("")
+    return None
+
+
+NAMED_CRATE = re.compile(
+    r'( +src = pkgs\.fetchurl \{\n)( +)(url = "https://crates\.io/api/v1/crates/([^/"]+)/([^/"]+)/download";)'
+)
+
+
+def named_crate(m: re.Match[str]) -> str:
+    """nix_code.rs (2595daa0) `generate_src` for a crates.io source: nixpkgs' name, with its comment."""
+    indent, name, version = m.group(2), m.group(4), m.group(5)
+    return (
+        f"{m.group(1)}{indent}# named like nixpkgs' importCargoLock, so the store path matches (and cache.nixos.org"
+        f" may have it);\n{indent}# without a name it would be `download`, after the last URL segment\n"
+        f'{indent}name = "crate-{name}-{version}.tar.gz";\n{indent}{m.group(3)}'
+    )
+
+
 def main(argv: list[str]) -> int:
     if os.environ.get("FAKE_CARGO_ENV_LOG"):  # tests/test_environ.py: what the generator was given
         with open(os.environ["FAKE_CARGO_ENV_LOG"], "a") as log:
@@ -373,6 +424,11 @@ def main(argv: list[str]) -> int:
         members = [m for m in members if m[0] == package]
 
     old = mode == "old"
+    if mode == "newest":
+        problem = newest_preflight(out, opts)
+        if problem:
+            print(problem)
+            return 101
     crates_dir = out if old else out / "derivations"
     (crates_dir / "deps").mkdir(parents=True, exist_ok=True)
     url, digest = opts.get("--url"), opts.get("--hash")
@@ -380,10 +436,17 @@ def main(argv: list[str]) -> int:
     project_root = None if old else (f"{project}" if form == "abs" else form)
     if mode == "tarball" and url:
         project_root = f'builtins.fetchTarball {{ url = "{url}"; sha256 = "{digest}"; }}'
+    exported = "--out-dir" in opts  # write-nix-buildsystem, as opposed to a build's target/release/nix
+    if mode == "newest":  # cargo_build_caller.nix.handlebars (70c93d68): `{{{project_root}}}/.`
+        project_root = "./." if exported else "../../../."
     entry = "./default.nix" if old else "./derivations/default.nix"
     # the build_parser generation reads the project's own Cargo.dependencies.nix, relative to where it
     # writes (from target/release/nix: ../../../Cargo.dependencies.nix)
     deps = os.path.relpath(project / "Cargo.dependencies.nix", out) if old else "./Cargo.dependencies.nix"
+    if mode == "newest":  # `{{{project_root}}}/Cargo.dependencies.nix`, and write-nix-buildsystem copies it
+        deps = "./Cargo.dependencies.nix" if exported else "../../../Cargo.dependencies.nix"
+        if exported and (project / "Cargo.dependencies.nix").is_file():
+            (out / "Cargo.dependencies.nix").write_bytes((project / "Cargo.dependencies.nix").read_bytes())
     (out / "cargo_build_caller.nix").write_text(caller(project_root, entry, PARSER if old else "", deps))
     if mode == "sleep":
         pidfile = os.environ.get("FAKE_CARGO_PIDFILE")
@@ -399,13 +462,15 @@ def main(argv: list[str]) -> int:
             text = text.replace(", project_root }", " }")
         if os.environ.get("FAKE_CARGO_GIT") and file.startswith("itoa-"):
             text = git_dependency(text)
+        if mode == "newest":
+            text = NAMED_CRATE.sub(named_crate, text)
         (crates_dir / "deps" / file).write_text(text)
     roots: dict[str, str] = {}
     formals = "fn, pkgs, rustc, cargo, deps" + ("" if old else ", project_root")
     for name, version, member in members:
         if not (project / member / "src" / "main.rs").is_file():
             continue  # the stand-in writes binary root crates only (real output has libraries too)
-        if old:
+        if old or (mode == "newest" and not url):
             src = filter_source_src(project)
         elif url and mode != "tarball":
             src = fetchurl_src(url, digest or "")
@@ -420,6 +485,12 @@ def main(argv: list[str]) -> int:
     if not old:
         (crates_dir / "build_rs_libnix.nix").write_text((FORMAT / "build_rs_libnix.nix").read_text())
         (crates_dir / "target.nix").write_text(target_nix(roots))
+    if os.environ.get("FAKE_CARGO_GC"):  # what `cargo build` leaves beside the build system it built
+        (out / "gc").mkdir(exist_ok=True)
+        for link, target in (("result", "0c6kq1mi4ldsg0yjxjq4wfjxs2lvr7mm-hello-0_1_0-bin"),
+                             ("target.drv", "a9v7ha8yq8wh8hbmn0x2yq5cj0f2rzfq-create-symlinks.drv")):  # fmt: skip
+            (out / "gc" / link).unlink(missing_ok=True)
+            (out / "gc" / link).symlink_to(f"/nix/store/{target}")
     print(f"   Wrote {len(roots) + len(DEPS) + 3} files to {out}")
     return 0
 

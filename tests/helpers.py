@@ -282,3 +282,11 @@ def agree(verdicts: dict[Referee, object], what: str) -> object:
         said = "; ".join(f"{referee} says {answer!r}" for referee, answer in verdicts.items())
         pytest.fail(f"the referees disagree on {what}: {said}")
     return next(iter(verdicts.values()))
+
+
+def host_rustc() -> None:
+    if os.path.exists("/usr/bin/rustc"):
+        return
+    if os.environ.get("CI"):
+        pytest.fail("/usr/bin/rustc is missing: .ci/setup installs Debian's rustc-web")
+    pytest.skip("needs /usr/bin/rustc (apt-get install rustc-web)")

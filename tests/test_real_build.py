@@ -8,24 +8,15 @@ cargo (libnix) itself is the stand-in (tests/fake_cargo_libnix.py)."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import NIX_ENV, REPO, libnix, need_shared, store, tagged_hello
+from helpers import NIX_ENV, REPO, host_rustc, libnix, need_shared, store, tagged_hello
 
 TOY = REPO / "tests" / "toy_build"
 FAKE = str(REPO / "tests" / "fake_cargo_libnix.py")
-
-
-def host_rustc() -> None:
-    if os.path.exists("/usr/bin/rustc"):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("/usr/bin/rustc is missing: .ci/setup installs Debian's rustc-web")
-    pytest.skip("needs /usr/bin/rustc (apt-get install rustc-web)")
 
 
 @pytest.fixture

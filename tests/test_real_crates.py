@@ -23,8 +23,18 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from helpers import HELLO, NIX_ENV, Referee, fixed_path, libnix, registry_file, store, tagged_hello
-from test_real_build import FAKE, TOY, host_rustc
+from helpers import (
+    HELLO,
+    NIX_ENV,
+    Referee,
+    fixed_path,
+    host_rustc,
+    libnix,
+    registry_file,
+    store,
+    tagged_hello,
+)
+from test_real_build import FAKE, TOY
 
 
 def lock_crates() -> list[tuple[str, str, str]]:

@@ -12,6 +12,7 @@ from scaffold.buildsystem.findings import Finding, Report
 from scaffold.buildsystem.layout import nix_files, parse, syntax_error
 from scaffold.buildsystem.pins import Origin, Pin
 from scaffold.buildsystem.rules import Context, FileJob, build_time_arguments, rules
+from scaffold.hashing.nixhash import Sha256
 
 
 def rewrite(
@@ -24,13 +25,22 @@ def rewrite(
     keep_ifd: bool = False,
     why_missing: Callable[[str], str] | None = None,
     nixpkgs: Pin | None = None,
+    flat: Sha256 | None = None,
 ) -> Report:
     """Rewrite every `.nix` file under `root` in place (a staging copy); `verify` checks the result.
     `tag_paths`: what the tag's tarball holds; `why_missing` says why a path is not there."""
     report = Report()
     export_files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
     ctx = Context(
-        pin, origin, report, export_files, tag_paths, project_sub, why_missing=why_missing, nixpkgs=nixpkgs
+        pin,
+        origin,
+        report,
+        export_files,
+        tag_paths,
+        project_sub,
+        why_missing=why_missing,
+        nixpkgs=nixpkgs,
+        flat=flat,
     )
     steps = rules()
     sources = []

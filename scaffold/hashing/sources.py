@@ -38,7 +38,7 @@ class HashOptions:
 
 
 class HashResult:
-    __slots__ = ("commit", "kind", "paths", "sha256", "source", "stats")
+    __slots__ = ("commit", "flat", "kind", "paths", "sha256", "source", "stats")
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class HashResult:
     ) -> None:
         self.source, self.kind, self.sha256, self.stats = source, kind, sha256, stats
         self.commit, self.paths = commit, paths
+        self.flat: Sha256 | None = None  # a downloaded file's own sha256 (nix-prefetch-url without --unpack)
 
     def as_json(self) -> dict[str, object]:
         doc: dict[str, object] = {"source": self.source, "kind": self.kind, **self.sha256.as_dict()}
@@ -150,7 +151,20 @@ def hash_url(url: str, progress: Progress | None = None) -> HashResult:
                     f"{url} is a web page, not an archive (a login page, or a wrong URL?)"
                 ) from None
             raise UserError(str(exc).replace(f"tarball {tmp.name}", url).replace(tmp.name, url)) from None
-    return _relabel(result, url, "url")
+        relabelled = _relabel(result, url, "url")
+        relabelled.flat = file_sha256(tmp.name)
+    return relabelled
+
+
+def file_sha256(path: str) -> Sha256:
+    """The flat hash of a file, as `nix-prefetch-url` without `--unpack` and `pkgs.fetchurl` check it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return Sha256(digest.digest())
 
 
 class _Listing:

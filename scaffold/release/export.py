@@ -56,6 +56,7 @@ class Export:
     log: Log
     cargo_bin: str | None = None  # None with --from
     in_tarball: frozenset[str] | None = None  # what the tag's tarball holds
+    flat: Sha256 | None = None  # the tag tarball file's own sha256, when libnix has the file
 
     def run(self) -> None:
         export = self.outputs.export
@@ -76,7 +77,9 @@ class Export:
         if self.opts.from_dir:
             src = Path(self.opts.from_dir).resolve()
             try:
-                shutil.copytree(src, staged, symlinks=True)
+                # the generator's leftovers: its marker, and the gc roots a build run leaves (symlinks
+                # into this machine's /nix/store): neither is the build system
+                shutil.copytree(src, staged, symlinks=True, ignore=_leftovers(src))
             except shutil.Error as exc:
                 first = exc.args[0][0] if exc.args and isinstance(exc.args[0], list) else (None, None, exc)
                 raise UserError(f"cannot copy the build system from {src}: {first[2]}") from None
@@ -109,6 +112,7 @@ class Export:
         report = rewrite.rewrite(
             staged, origin, self.pin, self.in_tarball, at.sub, keep_ifd=self.opts.keep_ifd,
             why_missing=_why_missing(ref), nixpkgs=project_nixpkgs[0] if project_nixpkgs else None,
+            flat=self.flat,
         )  # fmt: skip
         description = f"{result.name} {result.version} ({result.tag}), pinned build system"
         consumer_flake.write(staged, description)  # what it cannot write, the check reports
@@ -172,6 +176,16 @@ class Export:
         (staging / outputs.snippets.name).write_text(snippets.markdown(result))
         move_into_place(staging, outputs)
         manifests.write_manifest(self.at.project, outputs.export, result)
+
+
+GENERATOR_LEFTOVERS = (".cargo-libnix-managed", "gc")
+
+
+def _leftovers(top: Path) -> Callable[[str, list[str]], list[str]]:
+    def ignore(directory: str, names: list[str]) -> list[str]:
+        return [n for n in names if n in GENERATOR_LEFTOVERS] if Path(directory) == top else []
+
+    return ignore
 
 
 def reuse(result: ReleaseResult, previous: dict[str, Any], outputs: Outputs, log: Log) -> None:

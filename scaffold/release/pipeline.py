@@ -23,7 +23,7 @@ from scaffold.git import repo as gitrepo
 from scaffold.git import roots
 from scaffold.hashing.download import Progress
 from scaffold.hashing.nixhash import Sha256
-from scaffold.hashing.sources import hash_git, hash_url
+from scaffold.hashing.sources import file_sha256, hash_git, hash_url
 from scaffold.release import export, generator, manifests, snippets, target
 from scaffold.release.outputs import Outputs
 from scaffold.release.result import ReleaseResult
@@ -78,7 +78,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
         ref = ref or gitrepo.resolve(str(at.repo), tag=opts.tag)
         tarball = hash_git(ref, listing=True)  # the hash, and what the forge's tarball really holds
         log(f"{opts.tag} ({ref.commit[:12]}): {url}\n  sha256 {tarball.sha256.prefixed}")
-        remote_has = _remote(opts, str(at.repo), url, tarball.sha256, log, progress)
+        remote_has, flat = _remote(opts, str(at.repo), url, tarball.sha256, log, progress)
         result = ReleaseResult(
             tag=opts.tag, commit=ref.commit, name=released.name, version=released.version,
             version_from=released.version_from, member=released.member, project_dir=at.sub, url=url,
@@ -95,7 +95,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
                 export.evaluate(outputs.export, opts, result, findings.Report(), log)
         else:
             step = export.Export(opts, ref, at, released, pins.Pin(url, tarball.sha256), result, outputs, log,
-                                 cargo_bin, tarball.paths)  # fmt: skip
+                                 cargo_bin, tarball.paths, flat)  # fmt: skip
             step.run()
         if opts.publish:
             assert forge is not None
@@ -107,6 +107,11 @@ def _before_any_work(opts: ReleaseOptions, forge: Forge | None, outputs: Outputs
     """What must hold before anything is made: a forge and its token to publish, no output in the way
     (unless an earlier complete run of this tag is published again), a build system at --from. Returns
     that earlier run's manifest, if any."""
+    if opts.from_dir and Path(opts.from_dir).resolve() == outputs.export.resolve():
+        raise UserError(
+            f"--from {opts.from_dir} is the directory the export is written to: generate into another "
+            "(write-nix-buildsystem --out-dir DIR, or target/release/nix), or pass --out-dir"
+        )
     if opts.publish:
         if forge is None:
             raise UserError("--publish needs the forge: an origin remote libnix recognises, or --forge")
@@ -148,10 +153,13 @@ def _tag_of_this_run(opts: ReleaseOptions, repo: str, log: Log) -> Iterator[bool
 
 def _remote(
     opts: ReleaseOptions, repo: str, url: str, sha: Sha256, log: Log, progress: Progress | None
-) -> bool | None:
+) -> tuple[bool | None, Sha256 | None]:
     """--push pushes the tag; --verify-remote says whether origin has it and compares the forge's own
-    tarball with the hash of `git archive`. Returns whether origin has the tag, when known."""
+    tarball with the hash of `git archive`. Returns whether origin has the tag, when known, and the
+    tarball file's own sha256 when libnix has the file (downloaded, or a file:// URL)."""
     remote_has = None
+    local = url.removeprefix("file://") if url.startswith("file://") else ""
+    flat = file_sha256(local) if local and os.path.isfile(local) and not opts.dry_run else None
     if opts.push and not opts.dry_run:
         gitrepo.push_tag(repo, opts.tag)
         remote_has = True
@@ -160,7 +168,8 @@ def _remote(
         if remote_has is False:
             log(f"note: origin lacks {opts.tag}: push it (--push) before consumers fetch {url}")
     if opts.verify_remote:
-        remote = hash_url(url, progress).sha256
+        downloaded = hash_url(url, progress)
+        remote, flat = downloaded.sha256, downloaded.flat
         if remote != sha:
             raise HashMismatch(
                 f"the forge's tarball of {opts.tag} hashes to {remote.prefixed}, not {sha.prefixed} as "
@@ -168,7 +177,7 @@ def _remote(
                 "files (the forge serves pointers or content) or submodules"
             )
         log("remote tarball verified: same hash")
-    return remote_has
+    return remote_has, flat
 
 
 def _publish(forge: Forge, opts: ReleaseOptions, outputs: Outputs, result: ReleaseResult, log: Log) -> None:

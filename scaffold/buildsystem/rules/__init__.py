@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from scaffold.buildsystem.findings import Finding, Report
 from scaffold.buildsystem.pins import Origin, Pin
+from scaffold.hashing.nixhash import Sha256
 from scaffold.nix.syntax import Source
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Context:
     build_time_arguments: bool = False  # build_time_arguments may rewrite (no --keep-ifd, uses checked)
     why_missing: Callable[[str], str] | None = None  # why a path of the tag is not in its tarball
     nixpkgs: Pin | None = None  # the project's flake.lock nixpkgs: the caller's default pkgs (consumer_pkgs)
+    flat: Sha256 | None = None  # the tag tarball file's own sha256, when libnix has the file (pinned_src)
 
     def under_project(self, sub: str) -> str:
         return "/".join(p for p in (self.project_sub, sub) if p)

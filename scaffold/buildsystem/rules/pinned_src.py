@@ -72,9 +72,31 @@ def apply(ctx: Context, job: FileJob) -> None:
             what = "fetchTarball of the tag's tarball -> a path value"
         else:
             what = "fetchurl of the tag's tarball (a file hash, never unpacked) -> its unpacked tree"
+            wrong = _flat_problem(attrs, ctx)
+            if wrong is not None:
+                ctx.report.errors.append(Finding(src.rel, line, wrong))
+                continue
         # `/. + (fetchTarball …)`: the wrapper is already there when the value is ours
         job.replace(_outer(src, node) if as_path else node, new)
         ctx.report.rewritten.append(Finding(src.rel, line, what))
+
+
+def _flat_problem(attrs: dict[str, str], ctx: Context) -> str | None:
+    """A flat hash that is not the tarball file's: `write-nix-buildsystem --url U --hash H` was given
+    another file's hash (upstream's README computes it with `nix-prefetch-url U`, no --unpack). Checked
+    when libnix has the file (a file:// URL, --verify-remote); the right one is named."""
+    if ctx.flat is None:
+        return None
+    try:
+        given = parse_sha256(attrs.get("sha256", ""))
+    except UserError:
+        return f"malformed sha256 for {ctx.pin.url}"
+    if given == ctx.flat:
+        return None
+    return (
+        f"fetchurl of {ctx.pin.url} has the flat hash {given.prefixed}, but the tarball file's is "
+        f"{ctx.flat.prefixed} (libnix pins its unpacked tree: {ctx.pin.sha256.prefixed})"
+    )
 
 
 def _outer(src: ns.Source, node: Node) -> Node:
