@@ -219,7 +219,7 @@ def test_cargo_libnix_from_an_upstream_release(tmp_path: Path, make_repo, nix, s
     assert cargo["inputs"] == ["jq-1.8.1"]
 
 
-def upstream_style_release(base: Path, referee: Referee = NIX28) -> dict[str, str]:
+def upstream_style_release(base: Path, referee: Referee = NIX28, attribute: str = "itoa") -> dict[str, str]:
     """A cargo (libnix) release as upstream's write-nix-buildsystem leaves it: every crate fetched from
     crates.io's API endpoint, no name (the stand-in's output for examples/hello), with one such crate,
     itoa, as the release's package attribute. Packed, and put in the store as fetchTarball stores it."""
@@ -231,7 +231,7 @@ def upstream_style_release(base: Path, referee: Referee = NIX28) -> dict[str, st
     entry = out / "derivations" / "default.nix"
     entry.write_text(
         entry.read_text().replace(
-            "  self = {\n", "  self = {\n    itoa = self.deps.itoa-1_0_14-f807d60e93b08a94;\n"
+            "  self = {\n", f"  self = {{\n    {attribute} = self.deps.itoa-1_0_14-f807d60e93b08a94;\n"
         )
     )
     assert (
@@ -242,7 +242,7 @@ def upstream_style_release(base: Path, referee: Referee = NIX28) -> dict[str, st
     subprocess.run(["tar", "czf", str(tarball), "-C", str(base), out.name], check=True)
     proc = referee.run("nix-prefetch-url", "--unpack", "--name", "source", f"file://{tarball}", check=True)
     return {"cargo_libnix_url": f"file://{tarball}", "cargo_libnix_sha256": proc.stdout.strip(),
-            "cargo_libnix_attr": "itoa"}  # fmt: skip
+            "cargo_libnix_attr": attribute}  # fmt: skip
 
 
 def test_cargo_libnix_crates_on_the_api_endpoint_are_fetched_from_static_crates_io(
@@ -278,3 +278,18 @@ def test_cargo_libnix_crates_on_the_api_endpoint_are_fetched_from_static_crates_
     assert proc.returncode == 0, proc.stderr
     same, other, args = json.loads(proc.stdout)
     assert same == other and args is True
+
+
+def test_a_release_whose_root_crate_is_not_named_is_found_by_name(project, shim, tmp_path) -> None:
+    """A cargo (libnix) release libnix knows no attribute of (upstream's +v2): the flake finds its
+    `cargo-<version>-bin-<hash>` root crate by name in the fetched derivations/default.nix, as upstream's
+    flake does, with import-from-derivation disabled."""
+    run, _ = project
+    release = upstream_style_release(tmp_path, attribute="cargo-0_88_0-bin-8cad88ffd54a16db")
+    release["cargo_libnix_attr"] = ""
+    root = run({}, *(f"{k}={v}" for k, v in release.items()))
+    assert 'attribute = "";' in (root / "nix" / "libnix.nix").read_text()
+    check_everything(root, shim)
+    proc = flake(root, shim, "eval", "--raw", f"path:{root}#packages.x86_64-linux.cargo-libnix.name")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout == "itoa-1_0_14-f807d60e93b08a94"  # what the release's cargo-*-bin-* names

@@ -836,3 +836,43 @@ def test_update_brings_the_crates_io_overlay_to_an_older_project(tmp_path: Path,
     ).read_text()
     text = (repo / "nix" / "libnix.nix").read_text()
     assert "cratesPkgs =" in text and text.count("pkgs = cratesPkgs;") == 2
+
+
+def test_choosing_a_cargo_libnix_release_and_being_told_of_a_newer_one(make_repo) -> None:
+    """upstream's releases, by tag: a hash libnix does not know must be given (never guessed); a project
+    pinned to an older release is told of the newest at update."""
+    from scaffold.init.cargo_libnix_releases import NEWEST
+
+    repo = make_repo("proj")
+    (repo / "Cargo.toml").write_text('[package]\nname = "proj"\nversion = "0.1.0"\n')
+    proc = libnix("init", str(repo), "--defaults", "--data", "cargo_libnix_release=libnix-1.87.0+v3")
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1
+    assert (
+        "libnix does not know the hash of libnix-1.87.0+v3: add --data "
+        "cargo_libnix_sha256=$(nix-prefetch-url --unpack https://github.com/nixcloud/cargo/releases/download/"
+        "libnix-1.87.0%2Bv3/"
+        "libnix-1.87.0%2Bv3.tar.bz2)"
+    ) in proc.stderr
+    assert not (repo / "flake.nix").exists()
+    proc = libnix("init", str(repo), "--defaults", "--data", "cargo_libnix_release=libnix-0.1+nope")
+    assert proc.returncode == 1 and "not a release libnix knows" in proc.stderr
+    # the default is the newest release whose hash libnix knows, +v1; update says +v3 is out
+    assert libnix("init", str(repo), "--defaults").returncode == 0
+    module = (repo / "nix" / "libnix.nix").read_text()
+    assert (
+        "libnix-1.87.0%2Bv1.tar.bz2" in module
+        and 'attribute = "cargo-0_88_0-bin-b4cc6eeacb818d24";' in module
+    )
+    commit_all(repo, "init")
+    proc = libnix("update", str(repo), "--defaults")
+    assert proc.returncode == 0, proc.stderr
+    assert f"cargo (libnix) {NEWEST.tag} is out (the project pins libnix-1.87.0+v1)" in proc.stderr
+    commit_all(repo, "update")
+    digest = "0" * 51 + "1"
+    proc = libnix("update", str(repo), "--defaults", "--data", "cargo_libnix_release=libnix-1.87.0+v3",
+                  "--data", f"cargo_libnix_sha256={digest}")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    module = (repo / "nix" / "libnix.nix").read_text()
+    assert "libnix-1.87.0%2Bv3/libnix-1.87.0%2Bv3.tar.bz2" in module and f'sha256 = "{digest}";' in module
+    assert 'attribute = "cargo-0_88_0-bin-8cad88ffd54a16db";' in module
+    assert "is out" not in proc.stderr

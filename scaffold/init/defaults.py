@@ -26,10 +26,14 @@ def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict
     import yaml
 
     data: dict[str, Any] = {}
+    release = None
     for pair in pairs:
         key, sep, raw = pair.partition("=")
         if not sep:
             raise UserError(f"--data {pair!r}: expected KEY=VALUE")
+        if key == "cargo_libnix_release":  # not a question: it sets the three answers of a known release
+            release = raw
+            continue
         if key not in known:
             raise UserError(f"--data {key}: unknown question (known: {', '.join(sorted(known))})")
         kind = known[key].get("type", "str")
@@ -45,6 +49,11 @@ def parse_data(pairs: tuple[str, ...], known: dict[str, dict[str, Any]]) -> dict
             raise UserError(f"--data {key}: {raw!r} is not one of {', '.join(map(str, choices))}")
     for target in data.get("targets") or []:
         manifest.validate_target(str(target))
+    if release is not None:
+        from scaffold.init import cargo_libnix_releases
+
+        given = data.get("cargo_libnix_sha256")
+        data.update(cargo_libnix_releases.answers_for(release, str(given) if given else None))
     return data
 
 

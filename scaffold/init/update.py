@@ -18,7 +18,7 @@ from scaffold.fsutil import atomic_write
 from scaffold.git import repo as gitrepo
 from scaffold.git import roots
 from scaffold.init import answers as answers_file
-from scaffold.init import template
+from scaffold.init import cargo_libnix_releases, template
 from scaffold.init.create import fill_native_deps
 from scaffold.init.defaults import (
     Log,
@@ -121,9 +121,13 @@ def run_update(opts: UpdateOptions, log: Log = lambda _m: None) -> UpdateResult:
     if at.sub:
         _update_workflows(at, answers, data, src, ref)
     fill_native_deps(root, result.native, result.warnings)  # Cargo.lock may have changed since
-    stale = past_support(str(answers_file.read(root).get("nixpkgs_ref", "")))
+    recorded = answers_file.read(root)
+    stale = past_support(str(recorded.get("nixpkgs_ref", "")))
     if stale:
         result.warnings.append(stale)
+    newer = cargo_libnix_releases.newer_than(str(recorded.get("cargo_libnix_url", "")))
+    if newer:
+        result.warnings.append(newer)
     _what_changed(at, root, result)
     return result
 
