@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scaffold.buildsystem.layout import nix_files
+from scaffold.buildsystem.layout import nix_files, parse
 from scaffold.errors import UserError
 from scaffold.hashing.download import asked_at
 from scaffold.hashing.nixhash import Sha256, parse_sha256
@@ -92,7 +92,7 @@ def fetches(root: Path) -> list[Fetch]:
     seen: dict[str, Fetch] = {}
     for path in nix_files(root):
         rel = path.relative_to(root).as_posix()
-        src = ns.parse(rel, path.read_bytes())
+        src = parse(rel, path.read_bytes())  # the parse the checks made already
         for node in src.applications():
             name, args = ns.call(src, node)
             if ns.last_name(name) not in _FETCHERS or len(args) != 1 or name is None:

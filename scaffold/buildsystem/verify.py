@@ -16,6 +16,7 @@ from scaffold.buildsystem.findings import Finding, Report
 from scaffold.buildsystem.layout import nix_files, root_attributes, syntax_error, validate_layout
 from scaffold.buildsystem.layout import parse as read_nix
 from scaffold.buildsystem.pins import Pin
+from scaffold.buildsystem.rules.crate_sources import api_fetches
 from scaffold.buildsystem.rules.pinned_src import TARBALL, fetch_calls, hash_problem
 from scaffold.nix import syntax as ns
 from scaffold.nix import tool as nixtool
@@ -171,16 +172,7 @@ def _check_symlinks(root: Path, report: Report) -> None:
 
 def _crates_on_api(src: ns.Source) -> list[Finding]:
     """Each fetch of a crate from the endpoint crates.io refuses to nix: every consumer's build fails."""
-    if crates_io.API_PREFIX.encode() not in src.data:
-        return []
-    out = []
-    for node, args in ns.calls(src, "fetchurl", 1):
-        attrs = ns.unparen(args[0])
-        for name, _b, value in ns.bindings(src, attrs) if attrs is not None else ():
-            crate = crates_io.api_crate(ns.string_value(src, value) or "") if name == "url" else None
-            if crate is not None:
-                out.append(Finding(src.rel, src.line(node), "-".join(crate)))
-    return out
+    return [Finding(src.rel, src.line(node), "-".join(crate)) for node, _v, crate in api_fetches(src)]
 
 
 def crates_on_api(root: Path) -> int:

@@ -11,26 +11,40 @@ A name the generator wrote is kept; git sources and other URLs are not touched.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
 from scaffold.buildsystem.crates_io import API_PREFIX, api_crate, static_url, store_name
 from scaffold.buildsystem.pins import nix_string
 from scaffold.buildsystem.rules import Context, FileJob
+
+if TYPE_CHECKING:
+    from tree_sitter import Node
 from scaffold.nix import syntax as ns
 
+Bindings = dict[str, tuple["Node", "Node"]]
 
-def apply(ctx: Context, job: FileJob) -> None:
-    src = job.src
+
+def api_fetches(src: ns.Source) -> Iterator[tuple[Node, Bindings, tuple[str, str]]]:
+    """Each `fetchurl` of crates.io's API endpoint: the call, its bindings, (name, version). The rule
+    moves them; `verify` refuses an export that still has one."""
     if API_PREFIX.encode() not in src.data:
         return
-    for _node, args in ns.calls(src, "fetchurl", 1):
+    for node, args in ns.calls(src, "fetchurl", 1):
         attrset = ns.unparen(args[0])
         if attrset is None or attrset.type != "attrset_expression":
             continue
         values = {name: (binding, value) for name, binding, value in ns.bindings(src, attrset)}
-        if "url" not in values:
-            continue
+        crate = api_crate(ns.string_value(src, values["url"][1]) or "") if "url" in values else None
+        if crate is not None:
+            yield node, values, crate
+
+
+def apply(ctx: Context, job: FileJob) -> None:
+    src = job.src
+    for _node, values, crate in api_fetches(src):
         url_binding, url_value = values["url"]
-        crate = api_crate(ns.string_value(src, url_value) or "")
-        if crate is None or job.taken(url_value):
+        if job.taken(url_value):
             continue
         job.replace(url_value, nix_string(static_url(*crate)))
         if "name" not in values:
