@@ -53,7 +53,7 @@ class CheckResult:
         if self.ok:
             return 0
         offline = [e for e in self.report.errors if e.file != ONLINE]
-        unreachable = all(a.status is None or a.status >= 500 for a in self.online if a.error)
+        unreachable = all(a.unreachable for a in self.online if a.error)
         return 3 if not offline and unreachable else 1
 
     def as_json(self) -> dict[str, object]:

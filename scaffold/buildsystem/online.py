@@ -81,6 +81,11 @@ class Answer:
     def refused(self) -> bool:
         return self.status is not None and self.status >= 400
 
+    @property
+    def unreachable(self) -> bool:
+        """The network failed (no answer, or 5xx after the retries), not the URL: exit code 3."""
+        return self.status is None or self.status >= 500
+
     def as_json(self) -> dict[str, object]:
         return {"url": self.fetch.url, "asked": asked_at(self.fetch.url), "fetcher": self.fetch.fetcher,
                 "where": self.fetch.where, "agent": self.fetch.agent, "status": self.status,

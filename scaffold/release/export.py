@@ -220,7 +220,7 @@ def verify_crates(export: Path, log: Log) -> None:
     replies = online.ask_all(crates)
     bad = [a for a in replies if a.error is not None]
     if bad:
-        network = all(a.status is None or a.status >= 500 for a in bad)
+        network = all(a.unreachable for a in bad)
         more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
         error = NetworkError if network else UserError
         raise error(f"a consumer's build cannot fetch {bad[0].fetch.url}: {bad[0].error}{more}")
