@@ -96,7 +96,8 @@
               ))
               pkgs.ruff
               pkgs.check-jsonschema
-              pkgs.nodejs
+              pkgs.actionlint
+              pkgs.shellcheck
               pkgs.git
               pkgs.nix
             ];

