@@ -66,8 +66,9 @@ def test_steps_pass_actionlint(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def action_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv, as actions/setup-python gives; libnix's dependencies are visible through a .pth file."""
+def action_python(tmp_path_factory: pytest.TempPathFactory, action_path: Path) -> tuple[Path, Path]:
+    """A fresh venv, as actions/setup-python gives (libnix's dependencies are visible through a .pth
+    file), and the action's checkout."""
     venv = tmp_path_factory.mktemp("setup-python") / "venv"
     subprocess.run([sys.base_prefix + "/bin/python3", "-m", "venv", str(venv)], check=True)
     site = subprocess.run(
@@ -81,17 +82,31 @@ def action_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     Path(site, "libnix-test-deps.pth").write_text(deps + "\n")
-    return venv / "bin"
+    return venv / "bin", action_path
+
+
+@pytest.fixture(scope="module")
+def action_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The action's own checkout, as `uses:` fetches it: this working tree without what is not committed
+    there (a venv, build leftovers), one per test process, so that pip builds it undisturbed."""
+    dest = tmp_path_factory.mktemp("action") / "libnix"
+    leftovers = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache")
+    shutil.copytree(REPO, dest, ignore=leftovers, symlinks=True)
+    return dest
 
 
 class Runner:
-    """Runs the composite action's steps the way the runner does, minus the `uses:` ones."""
+    """Runs the composite action's steps the way the runner does. Of the `uses:` steps, the artifact
+    actions keep their files in a folder shared by the jobs of one workflow run (`artifacts`); the others
+    are what this machine has already (nix, a store that stays, a Python) and are skipped."""
 
     def __init__(
-        self, workdir: Path, temp: Path, python_bin: Path, inputs: dict[str, str], github: dict[str, str]
-    ):
+        self, workdir: Path, temp: Path, python_bin: Path, inputs: dict[str, str], github: dict[str, str],
+        artifacts: Path | None = None,
+    ):  # fmt: skip
         self.workdir, self.temp, self.python_bin = workdir, temp, python_bin
         self.github = github
+        self.artifacts = artifacts or temp / "artifacts"
         meta = action()
         self.meta = meta
         self.inputs = {k: str(v.get("default", "")) for k, v in meta["inputs"].items()}
@@ -102,28 +117,58 @@ class Runner:
         self.log: list[str] = []
 
     def value(self, expr: str) -> str:
+        """The expressions action.yml uses: references, '' and 'x' literals, ==, !=, && and ||."""
+        expr = expr.strip()
+        if "||" in expr:
+            return next((v for v in (self.value(e) for e in expr.split("||")) if v), "")
+        if "&&" in expr:
+            values = [self.value(e) for e in expr.split("&&")]
+            return values[-1] if all(values) else ""
+        if m := re.fullmatch(r"(\S+)\s*(==|!=)\s*'([^']*)'", expr):
+            return "true" if (self.value(m.group(1)) == m.group(3)) == (m.group(2) == "==") else ""
+        if m := re.fullmatch(r"'([^']*)'", expr):
+            return m.group(1)
         ctx, _, rest = expr.partition(".")
         if ctx == "inputs":
             return self.inputs[rest]
         if ctx == "github":
             return self.github[rest]
+        if ctx == "runner" and rest == "temp":
+            return str(self.temp)
         if ctx == "steps":
             step, _, output = rest.partition(".outputs.")
             return self.steps.get(step, {}).get(output, "")
         raise AssertionError(f"expression not supported by the test runner: {expr}")
 
     def expand(self, text: str) -> str:
-        return EXPR.sub(lambda m: self.value(m.group(1)), text)
+        return EXPR.sub(lambda m: self.value(m.group(1)) or ("false" if "==" in m.group(1) or "!=" in
+                                                             m.group(1) else ""), text)  # fmt: skip
 
     def condition(self, expr: str) -> bool:
-        left, op, right = re.fullmatch(r"(\S+)\s*(==|!=)\s*'([^']*)'", expr.strip()).groups()  # type: ignore[union-attr]
-        return (self.value(left) == right) == (op == "==")
+        return bool(self.value(expr))
+
+    def artifact(self, step: dict[str, Any]) -> None:
+        given = {k: self.expand(str(v)) for k, v in step.get("with", {}).items()}
+        if step["uses"].startswith("actions/upload-artifact@"):
+            dest = self.artifacts / given["name"]
+            assert not dest.exists(), f"artifact {given['name']} uploaded twice"
+            shutil.copytree(given["path"], dest)
+            return
+        dest = Path(given["path"])
+        if "name" in given:
+            assert (self.artifacts / given["name"]).is_dir(), f"no artifact {given['name']}"
+            shutil.copytree(self.artifacts / given["name"], dest, dirs_exist_ok=True)
+            return
+        for found in sorted(self.artifacts.glob(given["pattern"])):  # merge-multiple: true
+            shutil.copytree(found, dest, dirs_exist_ok=True)
 
     def run(self, env: dict[str, str], *, fail: bool = False) -> dict[str, str]:
         for step in self.meta["runs"]["steps"]:
-            if "uses" in step:
-                continue
             if "if" in step and not self.condition(step["if"]):
+                continue
+            if "uses" in step:
+                if "-artifact@" in step["uses"]:
+                    self.artifact(step)
                 continue
             output = self.temp / f"output-{len(self.log)}"
             output.write_text("")
@@ -133,6 +178,8 @@ class Runner:
                 "GITHUB_OUTPUT": str(output),
                 "GITHUB_STEP_SUMMARY": str(self.summary),
                 "RUNNER_TEMP": str(self.temp),
+                "RUNNER_OS": "Linux",
+                "RUNNER_ARCH": "X64",
                 "PATH": f"{self.python_bin}:{os.environ['PATH']}",
                 **{k: self.expand(str(v)) for k, v in step.get("env", {}).items()},
             }
@@ -183,18 +230,23 @@ def hello_repo(make_repo, tmp_path: Path, forge) -> Path:
     return repo
 
 
-def runner_for(repo: Path, tmp_path: Path, action_python: Path, **inputs: str) -> Runner:
-    temp = tmp_path / "runner-temp"
+def runner_for(
+    repo: Path, tmp_path: Path, action_python: tuple[Path, Path], job: str = "release", **inputs: str
+) -> Runner:
+    python_bin, checkout = action_python
+    """The action in one job of a workflow run: its own RUNNER_TEMP, the run's artifacts shared."""
+    temp = tmp_path / f"runner-temp-{job}"
     temp.mkdir()
     return Runner(
-        repo, temp, action_python, inputs={"cargo": FAKE_CARGO, **inputs},
-        github={"ref_name": "v0.1.0", "action_path": str(REPO), "token": forge_server.TOKEN,
+        repo, temp, python_bin, inputs={"cargo": FAKE_CARGO, **inputs},
+        github={"ref_name": "v0.1.0", "action_path": str(checkout), "token": forge_server.TOKEN,
                 "workspace": str(repo)},
+        artifacts=tmp_path / "artifacts",
     )  # fmt: skip
 
 
 def test_action_releases_publishes_and_commits_the_export(
-    make_repo, tmp_path: Path, action_python: Path, forge, shim
+    make_repo, tmp_path: Path, action_python: tuple[Path, Path], forge, shim
 ) -> None:
     repo = hello_repo(make_repo, tmp_path, forge)
     bare = tmp_path / "pushed.git"
@@ -230,7 +282,7 @@ def test_action_releases_publishes_and_commits_the_export(
 
 
 def test_action_publishes_nothing_when_the_export_does_not_evaluate(
-    make_repo, tmp_path: Path, action_python: Path, forge, shim
+    make_repo, tmp_path: Path, action_python: tuple[Path, Path], forge, shim
 ) -> None:
     repo = hello_repo(make_repo, tmp_path, forge)
     bs = tmp_path / "bs"
@@ -252,7 +304,9 @@ def test_action_publishes_nothing_when_the_export_does_not_evaluate(
     assert forge.releases == {}
 
 
-def test_action_verify_none_and_a_wrong_value(make_repo, tmp_path: Path, action_python: Path, forge) -> None:
+def test_action_verify_none_and_a_wrong_value(
+    make_repo, tmp_path: Path, action_python: tuple[Path, Path], forge
+) -> None:
     repo = hello_repo(make_repo, tmp_path, forge)
     runner = runner_for(repo, tmp_path, action_python, verify="none", publish="false")
     runner.run({})

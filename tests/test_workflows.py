@@ -28,8 +28,8 @@ def _isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("LIBNIX_TEMPLATE", raising=False)
 
 
-def project(make_repo, sub: str) -> tuple[Path, Path]:
-    repo = make_repo("proj")
+def project(make_repo, sub: str, name: str = "proj") -> tuple[Path, Path]:
+    repo = make_repo(name)
     git(repo, "remote", "add", "origin", "https://github.com/acme/proj.git")
     root = repo / sub if sub else repo
     shutil.copytree(REPO / "examples" / "hello", root, dirs_exist_ok=True)
@@ -50,6 +50,11 @@ def order(steps: list[dict[str, Any]], *wanted: str) -> list[int]:
     return found
 
 
+ALL = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"]
+# GitHub's standard hosted runners for public repositories, one per system (copier.yml `hosted_runners`)
+RUNNERS = {"x86_64-linux": "ubuntu-24.04", "aarch64-linux": "ubuntu-24.04-arm",
+           "x86_64-darwin": "macos-15-intel", "aarch64-darwin": "macos-15"}  # fmt: skip
+
 VARIANTS = [
     pytest.param("", {}, id="root"),
     pytest.param("", {"binary_cache": "cachix:acme"}, id="root-cachix"),
@@ -59,7 +64,18 @@ VARIANTS = [
     ),
     pytest.param("rs", {}, id="sub"),
     pytest.param("", {"ci": "false"}, id="no-ci"),
+    pytest.param("", {"systems": "[x86_64-linux]"}, id="one-system"),
+    pytest.param("", {"systems": "[x86_64-linux]", "binary_cache": "cachix:acme"}, id="one-system-cachix"),
+    pytest.param(
+        "rs",
+        {"systems": "[aarch64-linux, riscv64-linux]", "binary_cache": "cachix:acme"},
+        id="sub-no-runner-for-one",
+    ),
 ]
+
+
+def matrix(job: dict[str, Any]) -> dict[str, str]:
+    return {row["system"]: row["runner"] for row in job["strategy"]["matrix"]["include"]}
 
 
 @pytest.mark.parametrize(("sub", "data"), VARIANTS)
@@ -72,29 +88,51 @@ def test_every_workflow_variant_lints_and_runs_its_steps_in_order(make_repo, nix
     if data.get("ci") == "false":
         assert not workflows.exists()
         return
-    assert_generated_files_are_valid(repo, nix)  # actionlint and the workflow schema
+    assert_generated_files_are_valid(repo, nix)  # actionlint (runner labels included) and the schema
     cachix = "binary_cache" in data
     here = f"{sub}/" if sub else ""
+    systems = yaml.safe_load(data.get("systems", "null")) or ALL
+    hosted = {s: RUNNERS[s] for s in systems if s in RUNNERS}
+    others = [s for s in systems if s not in RUNNERS]
 
     ci = yaml.safe_load((workflows / "libnix-ci.yml").read_text())
     assert ci["permissions"] == {"contents": "read", "actions": "write"}
-    steps = ci["jobs"]["build"]["steps"]
+    build = ci["jobs"]["build"]
+    # one job per system, on a runner of that system, none cancelling the others
+    assert matrix(build) == hosted and build["runs-on"] == "${{ matrix.runner }}"
+    assert build["strategy"]["fail-fast"] is False
+    steps = build["steps"]
     wanted = [INSTALL, CACHE, *([CACHIX] if cachix else []), "Check the flake", "Build with cargo (libnix)"]
     positions = order(steps, *wanted)
     assert positions == sorted(positions)
     cache = next(s for s in steps if uses(s) == CACHE)["with"]
+    # each system its own store: aarch64-linux and x86_64-linux share runner.os, never a cache key
     assert cache["primary-key"] == (
-        "libnix-${{ runner.os }}-${{ hashFiles("
+        "libnix-${{ matrix.system }}-${{ hashFiles("
         f"'{here}flake.lock', '{here}**/*.nix', '{here}libnix.json') }}}}"
     )
-    assert cache["restore-prefixes-first-match"] == "libnix-${{ runner.os }}-"
-    assert int(cache["gc-max-store-size-linux"]) <= 4 * 2**30 and cache["purge"] is True
+    assert cache["restore-prefixes-first-match"] == cache["purge-prefixes"] == "libnix-${{ matrix.system }}-"
+    for os_name in ("linux", "macos"):
+        assert int(cache[f"gc-max-store-size-{os_name}"]) <= 4 * 2**30
+    assert cache["purge"] is True
     if cachix:
+        # the token comes from the secret and nowhere else; without it (forks) nothing is pushed
+        assert build["env"] == {"CACHIX_AUTH_TOKEN": "${{ secrets.CACHIX_AUTH_TOKEN }}"}
         step = next(s for s in steps if uses(s) == CACHIX)["with"]
-        assert step == {"name": "acme", "authToken": "${{ secrets.CACHIX_AUTH_TOKEN }}"}
+        assert step == {"name": "acme", "authToken": "${{ env.CACHIX_AUTH_TOKEN }}",
+                        "skipPush": "${{ env.CACHIX_AUTH_TOKEN == '' }}"}  # fmt: skip
         assert "secret CACHIX_AUTH_TOKEN" in proc.stdout
+    else:
+        assert "env" not in build and CACHIX not in (workflows / "libnix-ci.yml").read_text()
     if sub:
-        assert ci["jobs"]["build"]["defaults"]["run"]["working-directory"] == sub
+        assert build["defaults"]["run"]["working-directory"] == sub
+    if others:
+        evaluate = ci["jobs"]["evaluate"]
+        assert evaluate["runs-on"] == "ubuntu-24.04"
+        script = evaluate["steps"][-1]
+        assert script["env"]["SYSTEMS"] == " ".join(others) and "GITHUB_STEP_SUMMARY" in script["run"]
+    else:
+        assert "evaluate" not in ci["jobs"]
 
     release = workflows / "libnix-release.yml"
     if data.get("release_workflow") == "false":
@@ -102,69 +140,123 @@ def test_every_workflow_variant_lints_and_runs_its_steps_in_order(make_repo, nix
         return
     doc = yaml.safe_load(release.read_text())
     assert doc["permissions"] == {"contents": "write", "actions": "write"}
-    (step,) = [s for s in doc["jobs"]["release"]["steps"] if "libnix" in uses(s)]
-    expected = {"publish": "true", "verify": "eval"}
-    if cachix:
-        expected.update({"binary-cache": "acme", "cachix-auth-token": "${{ secrets.CACHIX_AUTH_TOKEN }}"})
+    jobs = doc["jobs"]
+    assert set(jobs) == {"export", "build", "publish"}
+    # the export is made once, verified on every system, published once every system passed
+    assert jobs["build"]["needs"] == "export"
+    assert jobs["publish"]["needs"] == ["export", "build"]
+    assert matrix(jobs["build"]) == hosted and jobs["build"]["strategy"]["fail-fast"] is False
+
+    def action_step(job: str) -> dict[str, Any]:
+        (step,) = [s for s in jobs[job]["steps"] if "libnix" in uses(s)]
+        return step["with"]
+
+    expected = {"mode": "export", **({"binary-cache": "acme"} if cachix else {})}  # pulls, never pushes
     if sub:
         expected["working-directory"] = sub
-    assert step["with"] == expected
+    assert action_step("export") == expected
+    expected = {"mode": "build", "system": "${{ matrix.system }}", "verify": "build"}
+    if cachix:
+        expected.update({"binary-cache": "acme", "cachix-auth-token": "${{ secrets.CACHIX_AUTH_TOKEN }}"})
+    assert action_step("build") == expected
+    assert action_step("publish") == {"mode": "publish", **({"working-directory": sub} if sub else {})}
+    assert "CACHIX_AUTH_TOKEN" not in yaml.safe_dump(jobs["publish"]) + yaml.safe_dump(jobs["export"])
+
+
+def test_systems_without_a_runner_are_evaluated_only(make_repo, nix) -> None:
+    """A project that builds for no system GitHub hosts: CI evaluates, the release publishes after the
+    export job's evaluation; no build job, no empty matrix (which GitHub would refuse)."""
+    repo, root = project(make_repo, "")
+    proc = libnix("init", "--defaults", "--data=systems=[riscv64-linux]", cwd=root,
+                  env={"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert_generated_files_are_valid(repo, nix)
+    workflows = repo / ".github" / "workflows"
+    ci = yaml.safe_load((workflows / "libnix-ci.yml").read_text())
+    assert set(ci["jobs"]) == {"evaluate"}
+    release = yaml.safe_load((workflows / "libnix-release.yml").read_text())
+    assert set(release["jobs"]) == {"export", "publish"} and release["jobs"]["publish"]["needs"] == ["export"]
+    _, empty = project(make_repo, "", "other")
+    bad = libnix("init", "--defaults", "--data=systems=[]", cwd=empty,
+                 env={"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]})  # fmt: skip
+    assert bad.returncode != 0 and "at least one system" in bad.stderr
+    assert not (empty / "flake.nix").exists()
+
+
+def test_the_runner_map_is_the_templates() -> None:
+    """The map the tests check against is the one copier.yml renders and the Action's summary reads."""
+    from scaffold.release.action import hosted_runners
+
+    assert hosted_runners() == RUNNERS
 
 
 def test_the_actions_steps_run_in_order() -> None:
     steps = yaml.safe_load((REPO / "action.yml").read_text())["runs"]["steps"]
-    names = [INSTALL, "Restore and save the nix store", "Use the binary cache", "actions/setup-python@v6",
-             "Install libnix", "Export the pinned build system"]  # fmt: skip
+    names = [INSTALL, "Download the export", "Download what each system's job found", "Plan",
+             "Restore and save the nix store", "Use the binary cache", "actions/setup-python@v6",
+             "Install libnix", "Export the pinned build system", "Hand the export to the jobs of each system",
+             "Verify the export on this system", "Hand this system's result to the publishing job",
+             "Publish the pinned build system"]  # fmt: skip
     positions = order(steps, *names)
     assert positions == sorted(positions)
     by_name = {s.get("name"): s for s in steps}
-    assert by_name["Restore and save the nix store"]["if"] == "inputs.cache == 'true'"
-    assert by_name["Use the binary cache"]["if"] == "inputs.binary-cache != ''"
+    # a publishing job builds nothing: no store to restore, nothing to push
+    assert (
+        by_name["Restore and save the nix store"]["if"]
+        == "inputs.cache == 'true' && inputs.mode != 'publish'"
+    )
+    assert by_name["Use the binary cache"]["if"] == "inputs.binary-cache != '' && inputs.mode != 'publish'"
+    assert by_name["Use the binary cache"]["with"]["skipPush"] == "${{ inputs.cachix-auth-token == '' }}"
+    key = by_name["Restore and save the nix store"]["with"]["primary-key"]
+    assert key.startswith("libnix-${{ steps.plan.outputs.system }}-${{ steps.plan.outputs.key || hashFiles(")
     script = by_name["Export the pinned build system"]["run"]
     # verify first, publish after: a failed verification stops the script before anything is uploaded
     assert script.index("--verify") < script.index("--build") < script.index("--publish")
+    publish = by_name["Publish the pinned build system"]["run"]
+    assert publish.index("action gate") < publish.index("--publish")
 
 
-def test_update_adds_the_cache_steps_to_a_project_made_before_them(
+def test_update_brings_the_matrix_to_a_project_made_before_it(
     tmp_path: Path, make_repo, monkeypatch, nix
 ) -> None:
-    """The template as it was before the cache steps (the same workflow with cachix/install-nix-action and
-    no cache), then the template of this libnix: update brings them, and the user's edit stays."""
+    """The workflows as libnix wrote them before the matrix (one job on ubuntu-latest, one store cache
+    keyed by runner.os: tests/template_before_matrix/, the template at fcc6fd1), a user's edit to each,
+    then the template of this libnix: update brings the matrix and keeps the edits (copier's 3-way merge)."""
     tpl = _template_copy(tmp_path / "template")
     monkeypatch.setenv("LIBNIX_TEMPLATE", str(tpl))
     env = {"LIBNIX_TEMPLATE": str(tpl), "LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]}
-    ci_src = next(tpl.glob("copier-template/*/workflows/libnix-ci.yml.jinja"))
-    current = ci_src.read_text()
-    start = current.index("{%- set here")
-    end = current.index("      - name: Check the flake")
-    before = (
-        current[:start]
-        + (
-            "      - uses: cachix/install-nix-action@v31\n        with:\n          extra_nix_config: |\n"
-            "            experimental-features = nix-command flakes\n"
-        )
-        + current[end:]
-    )
-    ci_src.write_text(
-        before.replace(
-            "  actions: write # the nix store cache purges this branch's older versions of itself\n", ""
-        )
-    )
-    repo, root = project(make_repo, "")
-    assert libnix("init", "--defaults", cwd=root, env=env).returncode == 0
-    ci = repo / ".github" / "workflows" / "libnix-ci.yml"
-    assert CACHE not in ci.read_text()
+    folder = next(tpl.glob("copier-template/*/workflows"))
+    sources = {"libnix-ci.yml": folder / "libnix-ci.yml.jinja",
+               "libnix-release.yml": next(folder.glob("*libnix-release.yml*.jinja"))}  # fmt: skip
+    current = {name: src.read_text() for name, src in sources.items()}
+    for name, src in sources.items():
+        src.write_text((REPO / "tests" / "template_before_matrix" / f"{name}.jinja").read_text())
+    repo, root = project(make_repo, "", "old")
+    assert libnix("init", "--defaults", "--data=binary_cache=cachix:acme", cwd=root, env=env).returncode == 0
+    workflows = repo / ".github" / "workflows"
+    ci, release = workflows / "libnix-ci.yml", workflows / "libnix-release.yml"
+    assert "runs-on: ubuntu-latest" in ci.read_text() and "matrix" not in ci.read_text()
     commit_all(repo, "init")
     ci.write_text(ci.read_text().replace("      - name: Build with cargo (libnix)",
                                          "      - name: My own step\n        run: echo mine\n"
                                          "      - name: Build with cargo (libnix)"))  # fmt: skip
-    commit_all(repo, "my step")
-    ci_src.write_text(current)  # this libnix's template
+    release.write_text(
+        release.read_text().replace("\npermissions:", "\nconcurrency: releases\n\npermissions:")
+    )
+    commit_all(repo, "my edits")
+    for name, src in sources.items():
+        src.write_text(current[name])  # this libnix's template
     proc = libnix("update", cwd=root, env=env)
     assert proc.returncode == 0, proc.stderr
-    text = ci.read_text()
-    assert CACHE in text and INSTALL in text and "cachix/install-nix-action" not in text
-    assert "run: echo mine" in text and "<<<<<<<" not in text and "actions: write" in text
+    ci_doc = yaml.safe_load(ci.read_text())
+    assert matrix(ci_doc["jobs"]["build"]) == RUNNERS and "runner.os" not in ci.read_text()
+    assert [s.get("run") for s in ci_doc["jobs"]["build"]["steps"] if s.get("name") == "My own step"] == [
+        "echo mine"
+    ]
+    release_doc = yaml.safe_load(release.read_text())
+    assert release_doc["concurrency"] == "releases"
+    assert release_doc["jobs"]["publish"]["needs"] == ["export", "build"]
+    assert "<<<<<<<" not in ci.read_text() + release.read_text()
     assert_generated_files_are_valid(repo, nix)
 
 

@@ -1,12 +1,17 @@
-"""For the GitHub Action: turn `libnix release --json` into step outputs and a job summary.
+"""For the GitHub Action: turn `libnix release --json` into step outputs and a job summary, and carry each
+system's verification from its job to the publishing one.
 
-Run as `python -m scaffold.action MANIFEST [--verified MANIFEST] [--built CHECK]`; it appends to
-$GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. The verified manifest is the run that evaluated the export (the
-publishing run reuses the export and evaluates nothing), the check the one that built it.
+`python -m scaffold.release.action MANIFEST [--verified MANIFEST] [--built CHECK] [--systems DIR]` appends
+to $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. The verified manifest is the run that evaluated the export (the
+publishing run reuses the export and evaluates nothing), the check the one that built it, DIR the results
+of the jobs of each system (mode build). `... row CHECK --system S ...` writes one system's result (and its
+job's summary); `... gate --verified MANIFEST --systems DIR` stops a publish that a failed system's
+result forbids.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -38,7 +43,10 @@ def verification(verified: dict[str, Any], built: dict[str, Any]) -> str:
 
 
 def summary(
-    doc: dict[str, Any], verified: dict[str, Any] | None = None, built: dict[str, Any] | None = None
+    doc: dict[str, Any],
+    verified: dict[str, Any] | None = None,
+    built: dict[str, Any] | None = None,
+    systems: list[dict[str, Any]] | None = None,
 ) -> str:
     out = outputs(doc)
     rows = [
@@ -64,9 +72,98 @@ def summary(
         text += f"\n### Use it from plain nix\n\n```nix\n{snippets['nix']}```\n"
     if snippets.get("overlay"):
         text += f"\n### As an overlay\n\n```nix\n{snippets['overlay']}```\n"
-    if verified is not None or built is not None:
+    if systems is not None:
+        text += systems_table(doc, verified or doc, systems)
+    elif verified is not None or built is not None:
         text += verification(verified or doc, built or {})
     return text
+
+
+def hosted_runners() -> dict[str, str]:
+    """The template's map of nix systems to GitHub's hosted runners (copier.yml `hosted_runners`)."""
+    from scaffold.init.template import questions
+
+    return {str(k): str(v) for k, v in (questions()["hosted_runners"].get("default") or {}).items()}
+
+
+def row(
+    check: dict[str, Any] | None, *, system: str, verify: str, binary_cache: str, push: bool, seconds: int
+) -> dict[str, Any]:
+    """One system's verification as its job found it: `libnix check --eval|--build --json` of the asset."""
+    check = check or {}
+    errors = [str(e) for e in check.get("errors") or []]
+    if not check:
+        errors = ["libnix check printed no result"]
+    built = [b for b in check.get("built") or [] if b.get("out")]
+    failed_build = any("builder for" in str(b.get("error") or "") for b in check.get("built") or [])
+    return {
+        "system": system,
+        "runner": " ".join(filter(None, (os.environ.get("RUNNER_OS"), os.environ.get("RUNNER_ARCH")))),
+        "verify": verify,
+        "ok": not errors,
+        "evaluated": verify != "none" and (not errors or failed_build),
+        "built": [str(b["out"]) for b in built] if verify == "build" else None,
+        "error": errors[0] if errors else None,
+        "binary_cache": binary_cache,
+        "push": push,
+        "seconds": seconds,
+    }
+
+
+def read_rows(directory: Path) -> list[dict[str, Any]]:
+    rows = []
+    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
+        with contextlib.suppress(OSError, ValueError):
+            doc = json.loads(path.read_text())
+            if isinstance(doc, dict) and doc.get("system"):
+                rows.append(doc)
+    return rows
+
+
+def gate(verified: dict[str, Any], rows: list[dict[str, Any]]) -> str | None:
+    """Why the export must not be published, or None: a system whose job says its verification failed."""
+    failed = [r for r in rows if not r.get("ok")]
+    if failed:
+        first = failed[0]
+        return f"{first['system']} failed its verification ({first.get('error')}): nothing is published"
+    return None
+
+
+TABLE_HEAD = "| system | runner | evaluated | built | binary cache | time |\n|" + " --- |" * 6 + "\n"
+
+
+def _cells(r: dict[str, Any]) -> list[str]:
+    minutes, seconds = divmod(int(r.get("seconds") or 0), 60)
+    if r.get("built") is not None:
+        built = f"yes ({len(r['built'])} root crate(s))" if r.get("ok") else f"no: {r.get('error')}"
+    else:
+        built = f"- (verify: {r.get('verify')})" if r.get("ok") else f"no: {r.get('error')}"
+    cache = "-"
+    if r.get("binary_cache"):
+        cache = f"{r['binary_cache']}: " + ("pushed" if r.get("push") else "pulled only (no token)")
+    evaluated = "yes" if r.get("evaluated") else ("-" if r.get("verify") == "none" else "no")
+    return [f"`{r['system']}`", r.get("runner") or "-", evaluated, built, cache, f"{minutes} min {seconds} s"]
+
+
+def systems_table(doc: dict[str, Any], verified: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    """One line per system the export offers: what its job verified, built and pushed, and how long it
+    took; a system no hosted runner builds says so, with what the export job's evaluation found."""
+    by_system = {r["system"]: r for r in rows}
+    evaluated = {e.get("where") for e in verified.get("evaluated") or [] if e.get("error") is None}
+    hosted = hosted_runners()
+    lines = []
+    for system in [
+        *(doc.get("systems") or []),
+        *(s for s in by_system if s not in (doc.get("systems") or [])),
+    ]:
+        if system in by_system:
+            cells = _cells(by_system[system])
+        else:
+            seen = "yes" if f"packages.{system}" in evaluated else "no"
+            why = "no job reported" if system in hosted else "no hosted runner: not built"
+            cells = [f"`{system}`", "-", seen, why, "-", "-"]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n### Systems\n\n" + TABLE_HEAD + "\n".join(lines) + "\n"
 
 
 def _append_output(path: str, values: dict[str, str]) -> None:
@@ -79,24 +176,73 @@ def _append_output(path: str, values: dict[str, str]) -> None:
                 fh.write(f"{key}={value}\n")
 
 
+def _read(path: str | None) -> dict[str, Any] | None:
+    if not path:
+        return None
+    try:
+        doc = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def _summary_file(text: str) -> None:
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+            fh.write(text)
+
+
+def _row_main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scaffold.release.action row")
+    parser.add_argument("check", help="`libnix check --eval|--build --json` of the export")
+    parser.add_argument("--system", required=True)
+    parser.add_argument("--verify", required=True)
+    parser.add_argument("--binary-cache", default="")
+    parser.add_argument("--push", default="false")
+    parser.add_argument("--seconds", type=int, default=0)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args(argv)
+    result = row(_read(args.check), system=args.system, verify=args.verify, binary_cache=args.binary_cache,
+                 push=args.push == "true", seconds=args.seconds)  # fmt: skip
+    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    _summary_file(f"## libnix: {args.system}\n\n{TABLE_HEAD}| " + " | ".join(_cells(result)) + " |\n")
+    return 0
+
+
+def _gate_main(argv: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m scaffold.release.action gate")
+    parser.add_argument("--verified", required=True)
+    parser.add_argument("--systems", required=True, help="the results of the jobs of each system")
+    args = parser.parse_args(argv)
+    why = gate(_read(args.verified) or {}, read_rows(Path(args.systems)))
+    if why:
+        print(f"libnix: error: {why}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m scaffold.action")
+    if argv[:1] == ["row"]:
+        return _row_main(argv[1:])
+    if argv[:1] == ["gate"]:
+        return _gate_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="python -m scaffold.release.action")
     parser.add_argument("manifest")
     parser.add_argument("--verified", help="the manifest of the run that evaluated the export")
     parser.add_argument("--built", help="`libnix check --build --json` of the export")
+    parser.add_argument("--systems", help="the results of the jobs of each system (mode build)")
     args = parser.parse_args(argv)
-
-    def read(path: str | None) -> dict[str, Any] | None:
-        return json.loads(Path(path).read_text()) if path else None
-
-    doc = read(args.manifest) or {}
+    doc = _read(args.manifest) or {}
     if os.environ.get("GITHUB_OUTPUT"):
         _append_output(os.environ["GITHUB_OUTPUT"], outputs(doc))
-    if os.environ.get("GITHUB_STEP_SUMMARY"):
-        with open(os.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-            fh.write(summary(doc, read(args.verified), read(args.built)))
+    rows = read_rows(Path(args.systems)) if args.systems else None
+    _summary_file(summary(doc, _read(args.verified), _read(args.built), rows))
     return 0
 
 

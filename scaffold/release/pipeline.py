@@ -72,7 +72,10 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
     url = opts.url or (forge.tarball_url(opts.tag) if forge else "")
     outputs = Outputs.of(at.project, opts.out_dir, opts.tag, released.version)
     previous = _before_any_work(opts, forge, outputs)
-    cargo_bin = None if (opts.from_dir or opts.dry_run) else generator.find_cargo(opts.cargo)
+    # cargo (libnix) is looked for before any work, unless an earlier export may be published as it is
+    # (a publishing job of its own has no dev shell); it is looked for then only if that export is stale
+    later = opts.from_dir or opts.dry_run or previous is not None
+    cargo_bin = None if later else generator.find_cargo(opts.cargo)
     with _tag_of_this_run(opts, str(at.repo), log) as created:
         ref = gitrepo.resolve(str(at.repo), rev="HEAD") if opts.dry_run and opts.create_tag else None
         ref = ref or gitrepo.resolve(str(at.repo), tag=opts.tag)
@@ -94,6 +97,8 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             if opts.verify:
                 export.evaluate(outputs.export, opts, result, findings.Report(), log)
         else:
+            if cargo_bin is None and not (opts.from_dir or opts.dry_run):
+                cargo_bin = generator.find_cargo(opts.cargo)
             step = export.Export(opts, ref, at, released, pins.Pin(url, tarball.sha256), result, outputs, log,
                                  cargo_bin, tarball.paths, flat)  # fmt: skip
             step.run()
