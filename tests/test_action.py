@@ -22,7 +22,7 @@ from typing import Any
 import forge_server
 import pytest
 import yaml
-from helpers import REPO, actionlint, commit_all, git
+from helpers import NIX28, NIX_ENV, REPO, actionlint, commit_all, git, host_rustc
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
@@ -315,3 +315,107 @@ def test_action_verify_none_and_a_wrong_value(
     wrong = runner_for(repo, tmp_path, action_python, verify="yes")
     wrong.run({}, fail=True)
     assert wrong.failed[1] == 2 and "verify is eval, build or none, not 'yes'" in wrong.failed[2]
+
+
+def real_crates_pkgs(tmp_path: Path, shim: Path) -> Path:
+    """tests/toy_build as a nixpkgs whose fetchurl takes the registry's real crates from the store, which
+    holds examples/hello's under the names the release gives them (as tests/test_real_crates.py does)."""
+    from test_real_build import TOY
+    from test_real_crates import add_to_store, lock_crates
+
+    host_rustc()
+    for name, version, digest in lock_crates():
+        add_to_store(tmp_path, name, version, digest, NIX28)
+    dest = tmp_path / "real-crates-nixpkgs"
+    shutil.copytree(TOY, dest)
+    shutil.copytree(shim / "nixpkgs-shim" / "lib", dest / "lib")
+    (dest / "real-crates").write_text("fetchurl: fixed-output, the registry's crates in the store\n")
+    return dest
+
+
+def publishing_checkout(repo: Path, tmp_path: Path, forge) -> Path:
+    """What actions/checkout gives the publishing job: a fresh clone at the tag, none of the export job's
+    files."""
+    checkout = tmp_path / "publish-checkout"
+    git(tmp_path, "clone", "-q", str(repo), str(checkout))
+    git(checkout, "remote", "set-url", "origin", f"{forge.base}/acme/hello.git")
+    git(checkout, "remote", "set-url", "--push", "origin", str(tmp_path / "pushed.git"))
+    git(checkout, "checkout", "-q", "--detach", "v0.1.0")
+    return checkout
+
+
+def test_a_release_in_jobs_exports_once_verifies_each_system_and_publishes_once(
+    make_repo, tmp_path: Path, action_python: tuple[Path, Path], forge, shim
+) -> None:
+    """The release workflow's three jobs through the action's own steps: the export job hands the asset
+    on; a build job (this machine: x86_64-linux) unpacks that asset and nix BUILDS it as a consumer would,
+    the tag's tarball fetched from the forge, the registry's real crates, a real rustc; the publishing job
+    publishes that same asset, byte for byte, once no system's result says otherwise."""
+    repo = hello_repo(make_repo, tmp_path, forge)
+    export = runner_for(repo, tmp_path, action_python, "export", mode="export",
+                        nixpkgs=f"{shim}/nixpkgs-shim")  # fmt: skip
+    handed = export.run({})
+    handoff = tmp_path / "artifacts" / "libnix-export"
+    asset = handoff / "libnix-0.1.0+v0.1.0.tar.bz2"
+    assert sorted(p.name for p in handoff.iterdir()) == sorted([
+        asset.name, "libnix-0.1.0+v0.1.0.release.json", "libnix-0.1.0+v0.1.0.snippets.md",
+        "libnix-verified.json",
+    ])  # fmt: skip
+    assert forge.releases == {}  # nothing is published by the export job
+    assert "- evaluated `flake packages.x86_64-linux`" in export.summary.read_text()
+
+    workspace = tmp_path / "build-workspace"  # a build job checks nothing out: the asset is all it has
+    workspace.mkdir()
+    pkgs = real_crates_pkgs(tmp_path, shim)
+    build = runner_for(workspace, tmp_path, action_python, "build-x86_64-linux", mode="build",
+                       system="x86_64-linux", verify="build", nixpkgs=str(pkgs), fenix=str(pkgs / "fenix"),
+                       **{"binary-cache": "acme"})  # fmt: skip
+    assert build.run({"NIX_CONFIG": NIX_ENV["NIX_CONFIG"] + "max-jobs = 1\n"})["system"] == "x86_64-linux"
+    (row_file,) = (tmp_path / "artifacts" / "libnix-built-x86_64-linux").iterdir()
+    row = json.loads(row_file.read_text())
+    assert row["ok"] and row["evaluated"] and row["push"] is False and row["binary_cache"] == "acme"
+    (out,) = row["built"]
+    ran = subprocess.run([f"{out}/bin/hello"], capture_output=True, text=True, check=True)
+    assert ran.stdout == "hello from a pinned nix build, with 2 crates\n"
+    job = build.summary.read_text()
+    assert (
+        "## libnix: x86_64-linux" in job
+        and "| yes | yes (1 root crate(s)) | acme: pulled only (no token) |" in job
+    )
+
+    # a job given a system its runner is not stops before anything, and says which runner it needs
+    wrong = runner_for(workspace, tmp_path, action_python, "build-aarch64-darwin", mode="build",
+                       system="aarch64-darwin")  # fmt: skip
+    wrong.run({}, fail=True)
+    assert wrong.failed[:2] == ("Plan", 2)
+    assert "this runner is x86_64-linux, not aarch64-darwin" in wrong.failed[2]
+
+    # a system whose job failed: nothing is published
+    failed = tmp_path / "artifacts" / "libnix-built-aarch64-linux"
+    failed.mkdir()
+    broken = {**row, "system": "aarch64-linux", "ok": False, "error": "nix build: hello: builder failed"}
+    (failed / "aarch64-linux.json").write_text(json.dumps(broken))
+    refused = runner_for(publishing_checkout(repo, tmp_path, forge), tmp_path, action_python, "publish-1",
+                         mode="publish")  # fmt: skip
+    refused.run({}, fail=True)
+    assert refused.failed[:2] == ("Publish the pinned build system", 1)
+    assert "aarch64-linux failed its verification (nix build: hello: builder failed)" in refused.failed[2]
+    assert forge.releases == {}
+    shutil.rmtree(failed)
+    shutil.rmtree(refused.workdir)
+
+    publish = runner_for(publishing_checkout(repo, tmp_path, forge), tmp_path, action_python, "publish-2",
+                         mode="publish")  # fmt: skip
+    outputs = publish.run({})
+    (rel,) = forge.releases.values()
+    (uploaded,) = rel.assets.values()
+    assert uploaded["name"] == asset.name and uploaded["data"] == asset.read_bytes()
+    assert outputs["asset-hash"] == handed["asset-hash"] and outputs["url"] == handed["url"]
+    summary = publish.summary.read_text()
+    assert "### Systems" in summary
+    assert (
+        "| `x86_64-linux` | Linux X64 | yes | yes (1 root crate(s)) | acme: pulled only (no token) |"
+        in summary
+    )
+    assert "| `aarch64-darwin` | - | " in summary and "no job reported" in summary
+    assert all(forge_server.TOKEN not in text for text in export.log + build.log + publish.log)
