@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from helpers import REPO, commit_all, git, libnix
-from test_init import _template_copy, assert_generated_files_are_valid
+from helpers import NIX_ENV, REPO, commit_all, git, libnix
+from test_init import NIX_FLAKES, STUBS, _template_copy, assert_generated_files_are_valid
 
 INSTALL = "nixbuild/nix-quick-install-action@v34"
 CACHE = "nix-community/cache-nix-action@v7"
@@ -285,3 +286,54 @@ def test_the_release_tells_consumers_the_binary_cache(make_repo, tmp_path: Path,
     snippet = tmp_path / "flake.nix"
     snippet.write_text(flake)
     assert nix.parse(snippet).returncode == 0
+
+
+def run_step(
+    job: dict[str, Any], step: dict[str, Any], cwd: Path, summary: Path
+) -> subprocess.CompletedProcess[str]:
+    """A `run:` step of a job, with the nix.conf the job's nix installer writes."""
+    nix_conf = next(s["with"]["nix_conf"] for s in job["steps"] if uses(s) == INSTALL)
+    env = {**os.environ, **NIX_ENV, **{k: str(v) for k, v in step.get("env", {}).items()},
+           "NIX_CONFIG": NIX_ENV["NIX_CONFIG"] + nix_conf, "GITHUB_STEP_SUMMARY": str(summary)}  # fmt: skip
+    return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def test_ci_evaluates_a_system_without_a_runner_as_its_job_says(
+    make_repo, tmp_path: Path, cargo_libnix_release
+) -> None:
+    """The `evaluate` job's script, verbatim, in a project whose flake.lock pins the test stubs (which
+    offer the systems the real nixpkgs and fenix offer): nix evaluates i686-linux's packages (fenix has it,
+    GitHub has no runner for it) and the summary names it; a package that reads a build output while
+    evaluating fails the job, as it fails a consumer."""
+    repo, root = project(make_repo, "")
+    data = [f"--data={k}={v}" for k, v in cargo_libnix_release.items()]
+    proc = libnix("init", "--defaults", "--data=systems=[x86_64-linux, i686-linux]", *data, cwd=root,
+                  env={"LIBNIX_CACHE_DIR": os.environ["LIBNIX_CACHE_DIR"]})  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    lock = subprocess.run(["nix", *NIX_FLAKES, "flake", "lock", f"path:{root}",
+                           "--override-input", "nixpkgs", f"path:{STUBS / 'nixpkgs'}",
+                           "--override-input", "fenix", f"path:{STUBS / 'fenix'}"],
+                          capture_output=True, text=True, env=NIX_ENV)  # fmt: skip
+    assert lock.returncode == 0, lock.stderr
+    commit_all(repo, "libnix init")  # what the job checks out: the committed flake and its lock
+    ci = yaml.safe_load((repo / ".github" / "workflows" / "libnix-ci.yml").read_text())
+    assert matrix(ci["jobs"]["build"]) == {"x86_64-linux": "ubuntu-24.04"}
+    job = ci["jobs"]["evaluate"]
+    step = job["steps"][-1]
+    summary = tmp_path / "summary.md"
+    ran = run_step(job, step, root, summary)
+    assert ran.returncode == 0, ran.stderr
+    assert summary.read_text() == "- `i686-linux`: evaluated, not built: GitHub has no hosted runner for it\n"
+
+    module = root / "nix" / "libnix.nix"
+    module.write_text(module.read_text().replace(
+        "inherit cargo-libnix;\n          # the project's own binary",
+        "inherit cargo-libnix;\n"
+        '          broken = builtins.readFile (pkgs.runCommand "ifd" { } "echo > $out");\n'
+        "          # the project's own binary",
+    ))  # fmt: skip
+    commit_all(repo, "a package that reads a build output while evaluating")
+    summary.unlink()
+    ran = run_step(job, step, root, summary)
+    assert ran.returncode != 0 and "allow-import-from-derivation" in ran.stderr
+    assert not summary.exists()

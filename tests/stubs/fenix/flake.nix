@@ -6,7 +6,8 @@
   outputs =
     { self, nixpkgs }:
     let
-      systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
+      # the real fenix's packages: its flake's eachSystem
+      systems = [ "aarch64-darwin" "aarch64-linux" "i686-linux" "x86_64-darwin" "x86_64-linux" ];
       forSystem = system:
         let
           drv = name: derivation {

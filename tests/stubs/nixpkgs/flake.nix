@@ -5,7 +5,11 @@
     { self }:
     let
       genAttrs = names: f: builtins.listToAttrs (map (name: { inherit name; value = f name; }) names);
-      systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
+      # the real nixpkgs' legacyPackages: lib.systems.flakeExposed (lib/systems/flake-systems.nix)
+      systems = [
+        "x86_64-linux" "aarch64-linux" "x86_64-darwin" "armv6l-linux" "armv7l-linux" "i686-linux"
+        "aarch64-darwin" "powerpc64le-linux" "riscv64-linux" "x86_64-freebsd"
+      ];
       drv = system: name: derivation {
         inherit name system;
         builder = "/bin/sh";
