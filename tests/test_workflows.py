@@ -129,7 +129,11 @@ def test_every_workflow_variant_lints_and_runs_its_steps_in_order(make_repo, nix
         assert "env" not in build and CACHIX not in (workflows / "libnix-ci.yml").read_text()
     if sub:
         assert build["defaults"]["run"]["working-directory"] == sub
+    said = ", ".join(f"{s} on {RUNNERS[s]}" for s in hosted)
+    assert f"CI and releases build {said}" in proc.stdout
     if others:
+        assert f"{', '.join(others)}: evaluated only (GitHub hosts no runner for it)" in proc.stdout
+        assert "fenix has no Rust toolchain for riscv64-linux" in proc.stdout + proc.stderr
         evaluate = ci["jobs"]["evaluate"]
         assert evaluate["runs-on"] == "ubuntu-24.04"
         script = evaluate["steps"][-1]
@@ -188,7 +192,7 @@ def test_systems_without_a_runner_are_evaluated_only(make_repo, nix) -> None:
 
 def test_the_runner_map_is_the_templates() -> None:
     """The map the tests check against is the one copier.yml renders and the Action's summary reads."""
-    from scaffold.release.action import hosted_runners
+    from scaffold.init.template import hosted_runners
 
     assert hosted_runners() == RUNNERS
 

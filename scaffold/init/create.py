@@ -236,6 +236,16 @@ def _advise(own: str | None, files: list[str], rendered: Path, result: InitResul
             f"build system to your releases, add to its job: `- uses: {action}` "
             'with `publish: "true"` (after actions/checkout with fetch-depth: 0)'
         )
+    chosen = answers.systems(answers.rendered(rendered))
+    if ci:
+        result.notes.append(_runners_note(chosen))
+    unsupported = [s for s in chosen if s not in FENIX_SYSTEMS]
+    if unsupported:
+        result.warnings.append(
+            f"fenix has no Rust toolchain for {', '.join(unsupported)}: the flake's packages there cannot "
+            f"evaluate (fenix offers {', '.join(FENIX_SYSTEMS)}); drop it from systems "
+            "(`libnix update --data 'systems=[...]'`)"
+        )
     cache = _answer(rendered, "binary_cache")
     if cache and any(f.endswith(".yml") and f.startswith(".github/") for f in files):
         note = (
@@ -245,6 +255,23 @@ def _advise(own: str | None, files: list[str], rendered: Path, result: InitResul
         if not _answer(rendered, "binary_cache_key"):
             note += ". Give consumers its public key: `libnix update --data binary_cache_key=KEY`"
         result.notes.append(note)
+
+
+# the systems fenix has toolchains for: the `eachSystem` of nix-community/fenix's flake.nix (checked against
+# ../shared/nix-eval's fenix); the flake's packages of any other system cannot evaluate
+FENIX_SYSTEMS = ("aarch64-darwin", "aarch64-linux", "i686-linux", "x86_64-darwin", "x86_64-linux")
+
+
+def _runners_note(systems: list[str]) -> str:
+    """Where each chosen system is built, and which ones nothing builds: a system GitHub hosts no runner
+    for is only evaluated (a machine of the user's own can still build it)."""
+    runners = template.hosted_runners()
+    built = [f"{s} on {runners[s]}" for s in systems if s in runners]
+    others = [s for s in systems if s not in runners]
+    note = "CI and releases build " + (", ".join(built) if built else "nothing")
+    if others:
+        note += f"; {', '.join(others)}: evaluated only (GitHub hosts no runner for it)"
+    return note
 
 
 def _pin_chosen_toolchain(

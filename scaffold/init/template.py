@@ -45,6 +45,12 @@ def questions(root: Path | None = None) -> dict[str, dict[str, Any]]:
     }
 
 
+def hosted_runners(root: Path | None = None) -> dict[str, str]:
+    """The GitHub-hosted runner that builds each nix system in the workflows (`hosted_runners`)."""
+    runners = questions(root).get("hosted_runners", {}).get("default") or {}
+    return {str(system): str(label) for system, label in runners.items()}
+
+
 def skip_if_exists(root: Path | None = None) -> list[str]:
     """Files the template writes only when missing: the user's own from then on."""
     return list(_config(root).get("_skip_if_exists", []))

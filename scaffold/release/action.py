@@ -79,13 +79,6 @@ def summary(
     return text
 
 
-def hosted_runners() -> dict[str, str]:
-    """The template's map of nix systems to GitHub's hosted runners (copier.yml `hosted_runners`)."""
-    from scaffold.init.template import questions
-
-    return {str(k): str(v) for k, v in (questions()["hosted_runners"].get("default") or {}).items()}
-
-
 def row(
     check: dict[str, Any] | None, *, system: str, verify: str, binary_cache: str, push: bool, seconds: int
 ) -> dict[str, Any]:
@@ -150,6 +143,8 @@ def systems_table(doc: dict[str, Any], verified: dict[str, Any], rows: list[dict
     took; a system no hosted runner builds says so, with what the export job's evaluation found."""
     by_system = {r["system"]: r for r in rows}
     evaluated = {e.get("where") for e in verified.get("evaluated") or [] if e.get("error") is None}
+    from scaffold.init.template import hosted_runners
+
     hosted = hosted_runners()
     lines = []
     for system in [
