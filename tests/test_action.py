@@ -419,3 +419,48 @@ def test_a_release_in_jobs_exports_once_verifies_each_system_and_publishes_once(
     )
     assert "| `aarch64-darwin` | - | " in summary and "no job reported" in summary
     assert all(forge_server.TOKEN not in text for text in export.log + build.log + publish.log)
+
+
+def test_a_systems_result_says_what_failed_and_the_table_says_what_nothing_built() -> None:
+    """A build job's row from `libnix check --json` as it prints a failed build (the derivation and its last
+    log line), an evaluation that failed, verify eval; the publishing table with a system no job reported
+    and one GitHub has no runner for."""
+    from scaffold.release.action import gate, row, systems_table
+
+    builder = "builder for '/nix/store/x-hello.drv' failed"
+    built = [{"attribute": "hello", "out": None, "error": f"{builder}: error[E0425]"}]
+    failed_build = {"ok": False, "errors": [f"nix build:0: hello: {builder}"], "built": built}
+    r = row(failed_build, system="aarch64-linux", verify="build", binary_cache="acme", push=True, seconds=75)
+    assert (r["ok"], r["evaluated"], r["built"]) == (False, True, [])  # it evaluated: a derivation failed
+    assert gate({}, [r]) == (
+        "aarch64-linux failed its verification (nix build:0: hello: builder for '/nix/store/x-hello.drv' "
+        "failed): nothing is published"
+    )
+    no_eval = row({"ok": False, "errors": ["nix eval:0: flake packages.x86_64-darwin: infinite recursion"]},
+                  system="x86_64-darwin", verify="eval", binary_cache="", push=False, seconds=3)  # fmt: skip
+    assert (no_eval["evaluated"], no_eval["built"]) == (False, None)
+    assert row(None, system="x86_64-linux", verify="build", binary_cache="", push=False, seconds=0)[
+        "error"
+    ] == ("libnix check printed no result")
+    good = row({"ok": True, "errors": [], "built": [{"attribute": "hello", "out": "/nix/store/y-hello"}]},
+               system="x86_64-linux", verify="build", binary_cache="acme", push=True, seconds=48)  # fmt: skip
+    assert gate({}, [good]) is None
+    doc = {"systems": ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "i686-linux"]}
+    verified = {
+        "evaluated": [{"form": "flake", "where": f"packages.{s}", "error": None} for s in doc["systems"]]
+    }
+    table = systems_table(doc, verified, [good, r])
+    lines = table.splitlines()
+    assert lines[:4] == [
+        "",
+        "### Systems",
+        "",
+        "| system | runner | evaluated | built | binary cache | time |",
+    ]
+    assert (
+        "| `x86_64-linux` | " in lines[5]
+        and "| yes | yes (1 root crate(s)) | acme: pushed | 0 min 48 s |" in lines[5]
+    )
+    assert "| yes | no: nix build:0: hello: builder for" in lines[6] and "| 1 min 15 s |" in lines[6]
+    assert lines[7] == "| `x86_64-darwin` | - | yes | no job reported | - | - |"
+    assert lines[8] == "| `i686-linux` | - | yes | no hosted runner: not built | - | - |"
