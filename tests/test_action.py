@@ -10,6 +10,7 @@ test venv to stay offline).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -23,6 +24,8 @@ import forge_server
 import pytest
 import yaml
 from helpers import NIX28, NIX_ENV, REPO, actionlint, commit_all, git, host_rustc
+
+from scaffold.hashing.nixhash import nix32_encode
 
 FAKE_CARGO = str(REPO / "tests" / "fake_cargo_libnix.py")
 EXPR = re.compile(r"\$\{\{\s*(.+?)\s*\}\}")
@@ -371,6 +374,8 @@ def test_a_release_in_jobs_exports_once_verifies_each_system_and_publishes_once(
                        system="x86_64-linux", verify="build", nixpkgs=str(pkgs), fenix=str(pkgs / "fenix"),
                        **{"binary-cache": "acme"})  # fmt: skip
     assert build.run({"NIX_CONFIG": NIX_ENV["NIX_CONFIG"] + "max-jobs = 1\n"})["system"] == "x86_64-linux"
+    # its store cache is keyed by the asset it verifies (the job has no checkout to hash)
+    assert build.steps["plan"]["key"] == nix32_encode(hashlib.sha256(asset.read_bytes()).digest())
     (row_file,) = (tmp_path / "artifacts" / "libnix-built-x86_64-linux").iterdir()
     row = json.loads(row_file.read_text())
     assert row["ok"] and row["evaluated"] and row["push"] is False and row["binary_cache"] == "acme"
