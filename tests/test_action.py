@@ -469,3 +469,20 @@ def test_a_systems_result_says_what_failed_and_the_table_says_what_nothing_built
     assert "| yes | no: nix build:0: hello: builder for" in lines[6] and "| 1 min 15 s |" in lines[6]
     assert lines[7] == "| `x86_64-darwin` | - | yes | no job reported | - | - |"
     assert lines[8] == "| `i686-linux` | - | yes | no hosted runner: not built | - | - |"
+
+
+def test_a_build_job_that_only_evaluates(
+    make_repo, tmp_path: Path, action_python: tuple[Path, Path], forge, shim
+) -> None:
+    """verify: eval in a build job: nix evaluates the unpacked asset as each consumer form does, nothing is
+    built, and the result says so."""
+    repo = hello_repo(make_repo, tmp_path, forge)
+    runner_for(repo, tmp_path, action_python, "export", mode="export", nixpkgs=f"{shim}/nixpkgs-shim").run({})
+    workspace = tmp_path / "build-workspace"
+    workspace.mkdir()
+    build = runner_for(workspace, tmp_path, action_python, "build", mode="build", verify="eval",
+                       nixpkgs=f"{shim}/nixpkgs-shim")  # fmt: skip
+    build.run({})
+    row = json.loads((tmp_path / "artifacts" / "libnix-built-x86_64-linux" / "x86_64-linux.json").read_text())
+    assert (row["ok"], row["evaluated"], row["built"], row["binary_cache"]) == (True, True, None, "")
+    assert "| yes | - (verify: eval) | - |" in build.summary.read_text()
