@@ -54,6 +54,9 @@ def test_flake_parses_and_evaluates(tmp_path: Path, nix) -> None:
     assert evaluate(root, "devShells", "builtins.mapAttrs (s: d: builtins.attrNames d)") == {
         s: ["default"] for s in SYSTEMS
     }
+    # the dev shell's tools exist in nixpkgs (actionlint and shellcheck lint the workflows)
+    tools = evaluate(root, "devShells.x86_64-linux.default", "d: map (p: p.name) d.passthru.packages")
+    assert {"actionlint", "shellcheck", "ruff", "check-jsonschema", "git", "nix"} <= set(tools)  # type: ignore[arg-type]
     assert evaluate(root, "checks", "builtins.mapAttrs (s: c: builtins.attrNames c)") == {
         s: ["package", "ruff"] for s in SYSTEMS
     }

@@ -29,7 +29,8 @@
         hello = drv system "hello";
         git = drv system "git";
         nix = drv system "nix";
-        nodejs = drv system "nodejs";
+        actionlint = drv system "actionlint";
+        shellcheck = drv system "shellcheck";
         ruff = drv system "ruff";
         check-jsonschema = drv system "check-jsonschema";
         runCommand = name: env: script: drv system name;
