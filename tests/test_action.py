@@ -119,16 +119,18 @@ class Runner:
         self.summary = temp / "step_summary.md"
         self.log: list[str] = []
 
-    def value(self, expr: str) -> str:
-        """The expressions action.yml uses: references, '' and 'x' literals, ==, !=, && and ||."""
+    def value(self, expr: str) -> str | bool:
+        """The expressions action.yml uses: references, '' and 'x' literals, ==, !=, && and || (which,
+        as GitHub's, give the first operand that decides: a string or a boolean)."""
         expr = expr.strip()
         if "||" in expr:
-            return next((v for v in (self.value(e) for e in expr.split("||")) if v), "")
+            values = [self.value(e) for e in expr.split("||")]
+            return next((v for v in values if v), values[-1])
         if "&&" in expr:
             values = [self.value(e) for e in expr.split("&&")]
-            return values[-1] if all(values) else ""
+            return next((v for v in values if not v), values[-1])
         if m := re.fullmatch(r"(\S+)\s*(==|!=)\s*'([^']*)'", expr):
-            return "true" if (self.value(m.group(1)) == m.group(3)) == (m.group(2) == "==") else ""
+            return (self.value(m.group(1)) == m.group(3)) == (m.group(2) == "==")
         if m := re.fullmatch(r"'([^']*)'", expr):
             return m.group(1)
         ctx, _, rest = expr.partition(".")
@@ -144,8 +146,12 @@ class Runner:
         raise AssertionError(f"expression not supported by the test runner: {expr}")
 
     def expand(self, text: str) -> str:
-        return EXPR.sub(lambda m: self.value(m.group(1)) or ("false" if "==" in m.group(1) or "!=" in
-                                                             m.group(1) else ""), text)  # fmt: skip
+        """`${{ }}` in a string: a boolean becomes `true` or `false`, as GitHub writes it."""
+
+        def text_of(value: str | bool) -> str:
+            return str(value).lower() if isinstance(value, bool) else value
+
+        return EXPR.sub(lambda m: text_of(self.value(m.group(1))), text)
 
     def condition(self, expr: str) -> bool:
         return bool(self.value(expr))
@@ -437,7 +443,7 @@ def test_a_systems_result_says_what_failed_and_the_table_says_what_nothing_built
     failed_build = {"ok": False, "errors": [f"nix build:0: hello: {builder}"], "built": built}
     r = row(failed_build, system="aarch64-linux", verify="build", binary_cache="acme", push=True, seconds=75)
     assert (r["ok"], r["evaluated"], r["built"]) == (False, True, [])  # it evaluated: a derivation failed
-    assert gate({}, [r]) == (
+    assert gate([r]) == (
         "aarch64-linux failed its verification (nix build:0: hello: builder for '/nix/store/x-hello.drv' "
         "failed): nothing is published"
     )
@@ -449,7 +455,7 @@ def test_a_systems_result_says_what_failed_and_the_table_says_what_nothing_built
     ] == ("libnix check printed no result")
     good = row({"ok": True, "errors": [], "built": [{"attribute": "hello", "out": "/nix/store/y-hello"}]},
                system="x86_64-linux", verify="build", binary_cache="acme", push=True, seconds=48)  # fmt: skip
-    assert gate({}, [good]) is None
+    assert gate([good]) is None
     doc = {"systems": ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "i686-linux"]}
     verified = {
         "evaluated": [{"form": "flake", "where": f"packages.{s}", "error": None} for s in doc["systems"]]

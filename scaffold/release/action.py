@@ -5,7 +5,7 @@ system's verification from its job to the publishing one.
 to $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. The verified manifest is the run that evaluated the export (the
 publishing run reuses the export and evaluates nothing), the check the one that built it, DIR the results
 of the jobs of each system (mode build). `... row CHECK --system S ...` writes one system's result (and its
-job's summary); `... gate --verified MANIFEST --systems DIR` stops a publish that a failed system's
+job's summary); `... gate --systems DIR` stops a publish that a failed system's
 result forbids.
 """
 
@@ -113,7 +113,7 @@ def read_rows(directory: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def gate(verified: dict[str, Any], rows: list[dict[str, Any]]) -> str | None:
+def gate(rows: list[dict[str, Any]]) -> str | None:
     """Why the export must not be published, or None: a system whose job says its verification failed."""
     failed = [r for r in rows if not r.get("ok")]
     if failed:
@@ -127,10 +127,12 @@ TABLE_HEAD = "| system | runner | evaluated | built | binary cache | time |\n|" 
 
 def _cells(r: dict[str, Any]) -> list[str]:
     minutes, seconds = divmod(int(r.get("seconds") or 0), 60)
-    if r.get("built") is not None:
-        built = f"yes ({len(r['built'])} root crate(s))" if r.get("ok") else f"no: {r.get('error')}"
+    if not r.get("ok"):
+        built = f"no: {r.get('error')}"
+    elif r.get("built") is not None:
+        built = f"yes ({len(r['built'])} root crate(s))"
     else:
-        built = f"- (verify: {r.get('verify')})" if r.get("ok") else f"no: {r.get('error')}"
+        built = f"- (verify: {r.get('verify')})"
     cache = "-"
     if r.get("binary_cache"):
         cache = f"{r['binary_cache']}: " + ("pushed" if r.get("push") else "pulled only (no token)")
@@ -146,11 +148,9 @@ def systems_table(doc: dict[str, Any], verified: dict[str, Any], rows: list[dict
     from scaffold.init.template import hosted_runners
 
     hosted = hosted_runners()
+    offered = [str(s) for s in doc.get("systems") or []]
     lines = []
-    for system in [
-        *(doc.get("systems") or []),
-        *(s for s in by_system if s not in (doc.get("systems") or [])),
-    ]:
+    for system in [*offered, *(s for s in by_system if s not in offered)]:
         if system in by_system:
             cells = _cells(by_system[system])
         else:
@@ -210,10 +210,9 @@ def _gate_main(argv: list[str]) -> int:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m scaffold.release.action gate")
-    parser.add_argument("--verified", required=True)
     parser.add_argument("--systems", required=True, help="the results of the jobs of each system")
     args = parser.parse_args(argv)
-    why = gate(_read(args.verified) or {}, read_rows(Path(args.systems)))
+    why = gate(read_rows(Path(args.systems)))
     if why:
         print(f"libnix: error: {why}", file=sys.stderr)
         return 1

@@ -97,7 +97,7 @@ def run(opts: ReleaseOptions, log: Log = lambda _m: None, progress: Progress | N
             if opts.verify:
                 export.evaluate(outputs.export, opts, result, findings.Report(), log)
         else:
-            if cargo_bin is None and not (opts.from_dir or opts.dry_run):
+            if cargo_bin is None and not opts.from_dir:  # a dry run has returned already
                 cargo_bin = generator.find_cargo(opts.cargo)
             step = export.Export(opts, ref, at, released, pins.Pin(url, tarball.sha256), result, outputs, log,
                                  cargo_bin, tarball.paths, flat)  # fmt: skip
