@@ -157,10 +157,14 @@ class Runner:
         return bool(self.value(expr))
 
     def artifact(self, step: dict[str, Any]) -> None:
-        given = {k: self.expand(str(v)) for k, v in step.get("with", {}).items()}
+        # YAML's true is a boolean; an action's input is its text, as GitHub writes it
+        given = {k: self.expand(str(v).lower() if isinstance(v, bool) else str(v))
+                 for k, v in step.get("with", {}).items()}  # fmt: skip
         if step["uses"].startswith("actions/upload-artifact@"):
             dest = self.artifacts / given["name"]
-            assert not dest.exists(), f"artifact {given['name']} uploaded twice"
+            if dest.exists():  # a job run again in the same workflow run: GitHub answers 409 unless told
+                assert given.get("overwrite") == "true", f"artifact {given['name']} uploaded twice (409)"
+                shutil.rmtree(dest)
             shutil.copytree(given["path"], dest)
             return
         dest = Path(given["path"])
@@ -240,17 +244,18 @@ def hello_repo(make_repo, tmp_path: Path, forge) -> Path:
 
 
 def runner_for(
-    repo: Path, tmp_path: Path, action_python: tuple[Path, Path], job: str = "release", **inputs: str
-) -> Runner:
-    python_bin, checkout = action_python
+    repo: Path, tmp_path: Path, action_python: tuple[Path, Path], job: str = "release",
+    artifacts: Path | None = None, **inputs: str,
+) -> Runner:  # fmt: skip
     """The action in one job of a workflow run: its own RUNNER_TEMP, the run's artifacts shared."""
+    python_bin, checkout = action_python
     temp = tmp_path / f"runner-temp-{job}"
     temp.mkdir()
     return Runner(
         repo, temp, python_bin, inputs={"cargo": FAKE_CARGO, **inputs},
         github={"ref_name": "v0.1.0", "action_path": str(checkout), "token": forge_server.TOKEN,
                 "workspace": str(repo)},
-        artifacts=tmp_path / "artifacts",
+        artifacts=artifacts or tmp_path / "artifacts",
     )  # fmt: skip
 
 
@@ -343,8 +348,8 @@ def real_crates_pkgs(tmp_path: Path, shim: Path) -> Path:
 
 
 def publishing_checkout(repo: Path, tmp_path: Path, forge) -> Path:
-    """What actions/checkout gives the publishing job: a fresh clone at the tag, none of the export job's
-    files."""
+    """What actions/checkout gives a job (the publishing one, a re-run's): a fresh clone at the tag, none of
+    an earlier job's files."""
     checkout = tmp_path / "publish-checkout"
     git(tmp_path, "clone", "-q", str(repo), str(checkout))
     git(checkout, "remote", "set-url", "origin", f"{forge.base}/acme/hello.git")
@@ -492,3 +497,14 @@ def test_a_build_job_that_only_evaluates(
     row = json.loads((tmp_path / "artifacts" / "libnix-built-x86_64-linux" / "x86_64-linux.json").read_text())
     assert (row["ok"], row["evaluated"], row["built"], row["binary_cache"]) == (True, True, None, "")
     assert "| yes | - (verify: eval) | - |" in build.summary.read_text()
+
+    # "Re-run all jobs" is the same workflow run: the export and the system's result are handed on again,
+    # replacing the first attempt's (GitHub refuses a second upload of a name without overwrite)
+    rerun = tmp_path / "rerun"
+    rerun.mkdir()
+    runner_for(publishing_checkout(repo, rerun, forge), rerun, action_python, "export", mode="export",
+               nixpkgs=f"{shim}/nixpkgs-shim", artifacts=tmp_path / "artifacts").run({})  # fmt: skip
+    again = runner_for(workspace, rerun, action_python, "build", mode="build", verify="eval",
+                       nixpkgs=f"{shim}/nixpkgs-shim", artifacts=tmp_path / "artifacts")  # fmt: skip
+    again.run({})
+    assert "| yes | - (verify: eval) | - |" in again.summary.read_text()
