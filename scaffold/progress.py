@@ -26,13 +26,10 @@ class Bar:
         if now - self._last < 0.1 and (total is None or done < total):
             return
         self._last = now
-        if total and self.count:
+        if total:
             filled = int(min(done / total, 1.0) * 30)
-            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {done}/{total}"
-        elif total:
-            frac = min(done / total, 1.0)
-            filled = int(frac * 30)
-            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {_mib(done)}/{_mib(total)}"
+            amount = f"{done}/{total}" if self.count else f"{_mib(done)}/{_mib(total)}"
+            text = f"{self.label} [{'#' * filled}{'.' * (30 - filled)}] {amount}"
         else:
             text = f"{self.label} {_mib(done)}"
         self.stream.write("\r" + text + "\x1b[K")

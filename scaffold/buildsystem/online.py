@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from scaffold.buildsystem.layout import nix_files, parse
 from scaffold.errors import UserError
-from scaffold.hashing.download import asked_at
+from scaffold.hashing.download import asked_at, short_error
 from scaffold.hashing.nixhash import Sha256, parse_sha256
 from scaffold.nix import syntax as ns
 
@@ -149,7 +149,7 @@ def ask(session: requests.Session, fetch: Fetch, download: bool = False) -> Answ
         try:
             answer.status, answer.error = _once(session, fetch, download, answer)
         except requests.exceptions.RequestException as exc:
-            answer.status, answer.error = None, _short(exc)
+            answer.status, answer.error = None, short_error(exc)
             continue
         if answer.status is None or answer.status < 500:
             break
@@ -157,7 +157,6 @@ def ask(session: requests.Session, fetch: Fetch, download: bool = False) -> Answ
 
 
 def _once(session: requests.Session, fetch: Fetch, download: bool, answer: Answer) -> tuple[int, str | None]:
-
     headers = {"User-Agent": fetch.agent}
     url = asked_at(fetch.url)
     if fetch.git:  # what git's smart HTTP asks first
@@ -186,25 +185,20 @@ def _check_hash(fetch: Fetch, resp: requests.Response) -> tuple[bool | None, str
         pinned = parse_sha256(fetch.sha256)
     except UserError:
         return False, f"malformed sha256 {fetch.sha256!r}"
-    with tempfile.NamedTemporaryFile(prefix="libnix-online-") as tmp:
+    if not fetch.unpacked:  # fetchurl: the flat hash of the bytes, taken as they arrive
         flat = hashlib.sha256()
         for chunk in resp.iter_content(1 << 20):
-            tmp.write(chunk)
             flat.update(chunk)
-        tmp.flush()
-        if fetch.unpacked:
+        got = Sha256(flat.digest())
+    else:  # an archive: the NAR hash of what it unpacks to, read from a spool
+        with tempfile.NamedTemporaryFile(prefix="libnix-online-") as tmp:
+            for chunk in resp.iter_content(1 << 20):
+                tmp.write(chunk)
+            tmp.flush()
             try:
                 got = hash_tarball(tmp.name).sha256
             except UserError as exc:
                 return False, f"not an archive nix can unpack: {str(exc).replace(tmp.name, fetch.url)}"
-        else:
-            got = Sha256(flat.digest())
     if got != pinned:
         return False, f"hash mismatch: pinned {pinned.prefixed}, the download is {got.prefixed}"
     return True, None
-
-
-def _short(exc: BaseException) -> str:
-    from scaffold.hashing.download import _short as short
-
-    return short(exc)

@@ -54,12 +54,12 @@ def download(url: str, dest: IO[bytes], progress: Progress | None = None) -> int
     except requests.exceptions.Timeout:
         raise NetworkError(f"download of {url} timed out") from None
     except requests.exceptions.ConnectionError as exc:
-        raise NetworkError(f"cannot reach {url}: {_short(exc)}") from None
+        raise NetworkError(f"cannot reach {url}: {short_error(exc)}") from None
     except requests.exceptions.RequestException as exc:
-        raise NetworkError(f"download of {url} failed: {_short(exc)}") from None
+        raise NetworkError(f"download of {url} failed: {short_error(exc)}") from None
 
 
-def _short(exc: BaseException) -> str:
+def short_error(exc: BaseException) -> str:
     """urllib3 nests the cause and prefixes it with an object repr: keep the human part."""
     reason = exc.args[0] if exc.args else exc
     reason = getattr(reason, "reason", reason)
