@@ -5,8 +5,7 @@ system's verification from its job to the publishing one.
 to $GITHUB_OUTPUT and $GITHUB_STEP_SUMMARY. The verified manifest is the run that evaluated the export (the
 publishing run reuses the export and evaluates nothing), the check the one that built it, DIR the results
 of the jobs of each system (mode build). `... row CHECK --system S ...` writes one system's result (and its
-job's summary); `... gate --systems DIR` stops a publish that a failed system's
-result forbids.
+job's summary); `... gate --systems DIR` stops a publish that a failed system's result forbids.
 """
 
 from __future__ import annotations
